@@ -1,0 +1,48 @@
+"""The `backstretch` command.
+
+Only argparse is imported at start-up so that `backstretch --help` stays quick; each
+command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from companion import __version__
+from companion.cli import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backstretch",
+        description="Coach short back-stretching routines with haptic breath cues on a wearable.",
+    )
+    parser.add_argument("--version", action="version", version=f"backstretch {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.register_all(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = run(args)
+    except KeyboardInterrupt:
+        print("backstretch: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from companion.cli.errors import user_message
+
+        message = user_message(exc)
+        if message is None:
+            raise
+        print(f"backstretch: error: {message}", file=sys.stderr)
+        return 1
+    return code

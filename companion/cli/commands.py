@@ -1,0 +1,11 @@
+"""The registry of subcommands. Each module registers its parser and imports lazily."""
+
+from __future__ import annotations
+
+import argparse
+
+from companion.cli import routines_commands
+
+
+def register_all(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    routines_commands.register(subparsers)

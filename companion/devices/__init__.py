@@ -1,0 +1,1 @@
+"""Device links and profiles: the only part of the hub that imports bleak."""

@@ -1,0 +1,5 @@
+"""Errors raised by the codecs and the reassembler."""
+
+
+class ProtocolError(Exception):
+    """A frame or message breaks the protocol; the message says how."""

@@ -1,0 +1,1 @@
+"""A simulated backstretch wearable: a real GATT peripheral on the bumble BLE stack."""
