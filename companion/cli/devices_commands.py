@@ -1,0 +1,51 @@
+"""`backstretch devices scan`: list the wearables (and other BLE devices) in range."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from companion.cli.sim_options import add_adapter_argument, add_sim_arguments, sim_options_from_args
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("devices", help="find wearables")
+    commands = parser.add_subparsers(dest="devices_command", metavar="COMMAND")
+    scan = commands.add_parser("scan", help="list the BLE devices in range")
+    radio = scan.add_mutually_exclusive_group()
+    radio.add_argument("--sim", action="store_true", help="scan an in-process simulator")
+    add_adapter_argument(radio)  # type: ignore[arg-type]
+    scan.add_argument(
+        "--timeout", type=float, default=3.0, metavar="S", help="scan time (default 3)"
+    )
+    scan.add_argument("--json", action="store_true", help="print one JSON object per device")
+    add_sim_arguments(scan)
+    scan.set_defaults(run=run_scan)
+    parser.set_defaults(run=lambda _args: (parser.print_help(), 2)[1])
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    found = asyncio.run(_scan(args))
+    if args.json:
+        for row in found:
+            print(json.dumps(row))
+        return 0
+    if not found:
+        print("no device found")
+        return 0
+    for row in found:
+        mark = "backstretch" if row["backstretch"] else "-"
+        print(f"{row['address']:<20} {row['rssi']:>4} dBm  {mark:<11}  {row['name'] or '?'}")
+    return 0
+
+
+async def _scan(args: argparse.Namespace) -> list[dict[str, object]]:
+    from companion.devices.radio import scan
+
+    sim = sim_options_from_args(args) if args.sim else None
+    devices = await scan(timeout=args.timeout, sim=sim, adapter=args.adapter)
+    return [
+        {"name": d.name, "address": d.address, "rssi": d.rssi, "backstretch": d.is_backstretch}
+        for d in devices
+    ]

@@ -1,0 +1,124 @@
+"""The `--sim-*` fault options and `--adapter`, shared by every command that talks to a device.
+
+Only argparse is imported here; the simulator is imported when options are turned into
+`SimOptions`, i.e. when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator import SimOptions
+
+__all__ = ["add_adapter_argument", "add_sim_arguments", "sim_options_from_args"]
+
+
+def _drop(text: str) -> tuple[float, float]:
+    from simulator import SimOptionError, parse_drop
+
+    try:
+        return parse_drop(text)
+    except SimOptionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs 1 or more, got {value}")
+    return value
+
+
+def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
+    """The simulated wearable's options (DESIGN.md), accepted wherever `--sim` is."""
+    group = parser.add_argument_group("simulated wearable")
+    group.add_argument(
+        "--sim-devices", type=_positive_int, default=1, metavar="N", help="how many (default 1)"
+    )
+    group.add_argument(
+        "--sim-latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="delay added to every write and notification, each way (default 0)",
+    )
+    group.add_argument(
+        "--sim-jitter",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="extra random delay, uniform in 0..MS; order is kept (default 0)",
+    )
+    group.add_argument(
+        "--sim-clock-ppm",
+        type=float,
+        default=0.0,
+        metavar="PPM",
+        help="device clock drift in parts per million (default 0)",
+    )
+    group.add_argument(
+        "--sim-clock-offset",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="device clock reading at start, in seconds (default 0)",
+    )
+    group.add_argument(
+        "--sim-drop",
+        type=_drop,
+        action="append",
+        default=[],
+        metavar="AT_S:FOR_S",
+        help="drop the link AT_S seconds after start for FOR_S seconds (repeatable)",
+    )
+    group.add_argument(
+        "--sim-battery", type=int, default=100, metavar="PCT", help="battery level (default 100)"
+    )
+    group.add_argument(
+        "--sim-max-mtu",
+        type=int,
+        default=247,
+        metavar="BYTES",
+        help="largest ATT MTU the device accepts (default 247)",
+    )
+    group.add_argument(
+        "--sim-seed", type=int, default=0, metavar="N", help="seed of names and jitter (default 0)"
+    )
+
+
+def sim_options_from_args(args: argparse.Namespace) -> list[SimOptions]:
+    """One SimOptions per `--sim-devices`, each with its own name, address and derived seed."""
+    from companion.errors import ConfigError
+    from simulator import SimOptionError, SimOptions
+
+    try:
+        base = SimOptions(
+            latency_ms=args.sim_latency,
+            jitter_ms=args.sim_jitter,
+            clock_ppm=args.sim_clock_ppm,
+            clock_offset_s=args.sim_clock_offset,
+            drops=tuple(args.sim_drop),
+            battery_pct=args.sim_battery,
+            max_mtu=args.sim_max_mtu,
+            seed=args.sim_seed,
+        )
+    except SimOptionError as exc:
+        raise ConfigError(str(exc)) from None
+    return [base.derived(index) for index in range(args.sim_devices)]
+
+
+def add_adapter_argument(parser: argparse.ArgumentParser) -> None:
+    """`--adapter TRANSPORT`: absent, the OS's Bluetooth; else a bumble transport."""
+    parser.add_argument(
+        "--adapter",
+        metavar="TRANSPORT",
+        help=(
+            "Bluetooth adapter as a bumble transport: usb:0 (a USB dongle), serial:PORT,SPEED, "
+            "tcp-client:HOST:PORT (a `backstretch sim` process); default: the OS's Bluetooth"
+        ),
+    )

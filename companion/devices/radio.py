@@ -1,0 +1,126 @@
+"""What the hub scans and connects with: the OS's Bluetooth, a bumble adapter, or `--sim`.
+
+``async with open_radio(sim=..., adapter=...) as radio:`` gives the bleak backend classes to
+pass as ``backend=`` (None for the OS stack, bleak's own default) and, with `--sim`, the
+running simulated wearables, so that a test or the `session` command can read their motor
+traces. Everything is closed on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from companion.errors import DeviceError
+
+if TYPE_CHECKING:
+    from bleak.backends.client import BaseBleakClient
+    from bleak.backends.scanner import BaseBleakScanner
+
+    from companion.devices.bumble_backend import BumbleCentral
+    from simulator import SimOptions, SimulatedWearable
+
+__all__ = ["FoundDevice", "Radio", "open_radio", "scan"]
+
+
+@dataclass
+class Radio:
+    """The backends to hand to bleak, and the simulated wearables when there are some."""
+
+    scanner_backend: type[BaseBleakScanner] | None = None
+    client_backend: type[BaseBleakClient] | None = None
+    wearables: list[SimulatedWearable] = field(default_factory=list)
+    central: BumbleCentral | None = None
+    description: str = "the operating system's Bluetooth"
+
+
+@contextlib.asynccontextmanager
+async def open_radio(
+    sim: Sequence[SimOptions] | None = None,
+    adapter: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> AsyncIterator[Radio]:
+    """The hub's radio for these options; `sim` and `adapter` exclude each other.
+
+    `sim` starts one in-process simulated wearable per options on a virtual link (with the
+    injected host `clock`); `adapter` opens a bumble transport; neither uses bleak's own
+    backend for the OS's Bluetooth stack.
+    """
+    if sim and adapter:
+        raise DeviceError("use either --sim or --adapter, not both")
+    if not sim and not adapter:
+        yield Radio()
+        return
+
+    from companion.devices.bumble_backend import open_central
+
+    async with contextlib.AsyncExitStack() as stack:
+        wearables: list[SimulatedWearable] = []
+        if sim:
+            from simulator import SimulatedWearable
+            from simulator.radio import LocalLink
+
+            link = LocalLink()
+            for options in sim:
+                wearable = SimulatedWearable(options, link, clock=clock)
+                await wearable.start()
+                stack.push_async_callback(wearable.stop)
+                wearables.append(wearable)
+            central = await open_central(link=link)
+            description = f"{len(wearables)} simulated wearable(s) on a virtual link"
+        else:
+            assert adapter is not None
+            central = await open_central(adapter)
+            description = f"bumble adapter {adapter}"
+        stack.push_async_callback(central.close)
+        yield Radio(
+            scanner_backend=central.scanner_backend,
+            client_backend=central.client_backend,
+            wearables=wearables,
+            central=central,
+            description=description,
+        )
+
+
+@dataclass(frozen=True)
+class FoundDevice:
+    """One device heard while scanning."""
+
+    name: str | None
+    address: str
+    rssi: int
+    is_backstretch: bool
+
+
+async def scan(
+    timeout: float = 3.0,
+    sim: Sequence[SimOptions] | None = None,
+    adapter: str | None = None,
+) -> list[FoundDevice]:
+    """Every device heard within `timeout` seconds, backstretch wearables first."""
+    from bleak import BleakScanner
+    from bleak.exc import BleakError
+
+    from firmware_protocol.gatt import NAME_PREFIX, SERVICE_UUID
+
+    async with open_radio(sim=sim, adapter=adapter) as radio:
+        try:
+            heard = await BleakScanner.discover(
+                timeout=timeout, return_adv=True, backend=radio.scanner_backend
+            )
+        except BleakError as exc:
+            raise DeviceError(f"cannot scan with {radio.description}: {exc}") from exc
+    found = [
+        FoundDevice(
+            name=device.name,
+            address=device.address,
+            rssi=adv.rssi,
+            is_backstretch=SERVICE_UUID in adv.service_uuids
+            or (device.name or "").startswith(NAME_PREFIX),
+        )
+        for device, adv in heard.values()
+    ]
+    return sorted(found, key=lambda d: (not d.is_backstretch, -d.rssi, d.address))

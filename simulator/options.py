@@ -1,0 +1,97 @@
+"""What a simulated wearable is configured with: its identity and the faults it injects."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass, field
+
+from firmware_protocol.gatt import NAME_PREFIX
+
+__all__ = ["SimOptionError", "SimOptions", "parse_drop"]
+
+
+class SimOptionError(ValueError):
+    """A simulator option is out of range or malformed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    """One simulated wearable.
+
+    Latency and jitter apply to every write the device receives and every notification it
+    sends: each message is delayed by ``latency_ms + uniform(0, jitter_ms)`` drawn from the
+    seeded generator, but never delivered before the one sent before it in the same
+    direction (a BLE link is ordered), so jitter stretches gaps rather than reordering.
+
+    The device clock is ``(host_monotonic - start) * (1 + clock_ppm / 1e6) + clock_offset_s``.
+
+    Drops are ``(at_s, for_s)`` pairs measured from the simulator's start: at ``at_s`` the
+    link goes down (both ends see a supervision timeout), the device stays unreachable for
+    ``for_s`` seconds while it keeps playing the cues it already holds, then it advertises
+    again.
+    """
+
+    name: str = ""
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    clock_ppm: float = 0.0
+    clock_offset_s: float = 0.0
+    drops: tuple[tuple[float, float], ...] = ()
+    battery_pct: int = 100
+    max_mtu: int = 247
+    seed: int = 0
+    # Wake this long before a cue's deadline and finish with a short busy wait, as a
+    # hardware timer would be exact; 0 plays on asyncio's timer alone (about 0.8 ms late).
+    motor_spin_ms: float = 2.0
+    advertising_interval_ms: float = 20.0
+    address: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.latency_ms < 0 or self.jitter_ms < 0:
+            raise SimOptionError("simulator latency and jitter must be 0 or more milliseconds")
+        if not 0 <= self.battery_pct <= 100:
+            raise SimOptionError(f"battery must be 0-100 %, not {self.battery_pct}")
+        if not 23 <= self.max_mtu <= 517:
+            raise SimOptionError(f"maximum MTU must be 23-517 bytes, not {self.max_mtu}")
+        if abs(self.clock_ppm) > 100_000:
+            raise SimOptionError(f"clock drift {self.clock_ppm} ppm is beyond any real crystal")
+        if self.clock_offset_s < 0:
+            raise SimOptionError("the device clock offset must be 0 or more seconds")
+        if self.motor_spin_ms < 0:
+            raise SimOptionError("motor spin must be 0 or more milliseconds")
+        for at_s, for_s in self.drops:
+            if at_s < 0 or for_s <= 0:
+                raise SimOptionError(f"link drop {at_s}:{for_s} needs AT_S >= 0 and FOR_S > 0")
+        rng = random.Random(self.seed)
+        suffix = rng.getrandbits(16)
+        if not self.name:
+            object.__setattr__(self, "name", f"{NAME_PREFIX}-SIM-{suffix:04X}")
+        if not self.address:
+            # A random static address: the two top bits set (Core Vol 6, Part B, 1.3.2.1).
+            raw = [rng.getrandbits(8) for _ in range(6)]
+            raw[0] |= 0xC0
+            object.__setattr__(self, "address", ":".join(f"{b:02X}" for b in raw))
+
+    def derived(self, index: int) -> SimOptions:
+        """The options of the `index`-th device of a group: same faults, own name and seed."""
+        if index == 0:
+            return self
+        seed = self.seed * 1_000_003 + index
+        return dataclasses.replace(self, seed=seed, name="", address="")
+
+
+def parse_drop(text: str) -> tuple[float, float]:
+    """``"25:3"`` -> ``(25.0, 3.0)``: drop the link 25 s after start, for 3 s."""
+    at_text, sep, for_text = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError(text)
+        at_s, for_s = float(at_text), float(for_text)
+    except ValueError:
+        raise SimOptionError(
+            f"link drop {text!r} is not AT_S:FOR_S (seconds after start : seconds down), e.g. 25:3"
+        ) from None
+    if at_s < 0 or for_s <= 0:
+        raise SimOptionError(f"link drop {text!r} needs AT_S >= 0 and FOR_S > 0")
+    return at_s, for_s

@@ -1,0 +1,243 @@
+"""The virtual radio: bumble's in-process link and controller, with the gaps a test rig needs filled.
+
+bumble's virtual controller (0.0.236) is made for happy paths. Three of its gaps would hang
+or wedge our tests, so `SimController` fills them:
+
+- LE Create Connection Cancel is answered but no connection-complete event follows, so a
+  host connecting to an absent device waits forever: we send the event (status 0x02).
+- HCI_Reset does nothing and the virtual link has no supervision timeout, so a hub that dies
+  while connected leaves the wearable "connected" and silent forever: reset (and the loss of
+  the HCI transport, see `HciTransportServer`) drops the controller's links, and the peer
+  sees a disconnection as it would after a supervision timeout.
+- Nothing can take a link down from outside: `drop_link` does it, for the fault injector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bumble import hci
+from bumble.controller import Connection as ControllerConnection
+from bumble.controller import Controller
+from bumble.device import Device
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport.common import AsyncPipeSink, PacketParser
+
+__all__ = [
+    "HciTransportServer",
+    "LocalLink",
+    "SimController",
+    "drop_link",
+    "local_device",
+    "parse_tcp_server_spec",
+]
+
+logger = logging.getLogger(__name__)
+
+# What a peer sees when a link vanishes without a word (Core Vol 1, Part F, 2.8).
+CONNECTION_TIMEOUT = hci.HCI_ErrorCode.CONNECTION_TIMEOUT_ERROR
+# The status the spec gives the connection-complete event that follows a cancel.
+UNKNOWN_CONNECTION = hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR
+
+
+class SimController(Controller):
+    """bumble's virtual controller, with cancel, reset and link loss behaving as on hardware."""
+
+    def on_hci_le_create_connection_cancel_command(
+        self, command: hci.HCI_LE_Create_Connection_Cancel_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        pending = self.pending_le_connection
+        if pending is None:
+            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
+        self.pending_le_connection = None
+        event = hci.HCI_LE_Connection_Complete_Event(
+            status=UNKNOWN_CONNECTION,
+            connection_handle=0,
+            role=hci.Role.CENTRAL,
+            peer_address_type=pending.peer_address.address_type,
+            peer_address=pending.peer_address,
+            connection_interval=0,
+            peripheral_latency=0,
+            supervision_timeout=0,
+            central_clock_accuracy=0,
+        )
+        # After the Command Complete of the cancel itself, as the spec orders them.
+        asyncio.get_running_loop().call_soon(self.send_hci_packet, event)
+        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+    def on_hci_reset_command(
+        self, command: hci.HCI_Reset_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        self.forget_host_state()
+        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+    def forget_host_state(self) -> None:
+        """Drop every link (peers see a timeout), stop advertising and scanning, as a reset does.
+
+        The host that owned this controller is gone or starting over, so it is told nothing.
+        """
+        for connection in list(self.le_connections.values()):
+            _notify_peer_of_loss(self, connection)
+            del self.le_connections[connection.peer_address]
+        self.pending_le_connection = None
+        self.le_scan_enable = False
+        self.le_legacy_advertiser.stop()
+        for advertising_set in self.advertising_sets.values():
+            advertising_set.stop()
+        self.advertising_sets.clear()
+
+
+def _notify_peer_of_loss(controller: Controller, connection: ControllerConnection) -> None:
+    peer = controller.link.find_le_controller(connection.peer_address)
+    if peer is None:
+        return
+    peer_connection = peer.le_connections.get(connection.self_address)
+    if peer_connection is not None:
+        peer.on_le_disconnected(peer_connection, CONNECTION_TIMEOUT)
+
+
+def drop_link(controller: Controller, peer_address: hci.Address | None = None) -> int:
+    """Take down `controller`'s links (to `peer_address` only, if given) as a radio outage would.
+
+    Both ends get a Disconnection Complete with reason "connection timeout". Returns how
+    many links were dropped.
+    """
+    dropped = 0
+    for connection in list(controller.le_connections.values()):
+        if peer_address is not None and connection.peer_address != peer_address:
+            continue
+        _notify_peer_of_loss(controller, connection)
+        controller.on_le_disconnected(connection, CONNECTION_TIMEOUT)
+        dropped += 1
+    return dropped
+
+
+def local_device(name: str, address: str, link: LocalLink) -> tuple[Device, SimController]:
+    """A bumble Device with its own `SimController` on `link`, in this process.
+
+    `address` is a random static address ("C0:..." style); call `await device.power_on()`.
+    """
+    controller = SimController(name, link=link)
+    host = Host(controller, AsyncPipeSink(controller))
+    device = Device(name=name, address=hci.Address(address), host=host)
+    return device, controller
+
+
+def parse_tcp_server_spec(spec: str) -> tuple[str, int]:
+    """("127.0.0.1", 5555) from "tcp-server:127.0.0.1:5555" (or "_:5555" for every interface)."""
+    scheme, _, rest = spec.partition(":")
+    host, _, port = rest.rpartition(":")
+    if scheme != "tcp-server" or not host or not port.isdigit():
+        raise ValueError(
+            f"cannot listen on {spec!r}: give tcp-server:HOST:PORT, e.g. tcp-server:127.0.0.1:5555"
+        )
+    return ("0.0.0.0" if host == "_" else host), int(port)  # noqa: S104 - "_" asks for it
+
+
+class _HciStream(asyncio.Protocol):
+    """One hub's HCI byte stream: H4 packets in, to the bridged controller, and events out."""
+
+    def __init__(self, server: HciTransportServer) -> None:
+        self._server = server
+        self._parser = PacketParser(self)
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._server.attach(self)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except ValueError:
+            logger.warning("hub sent an invalid HCI packet; closing its connection")
+            if self.transport is not None:
+                self.transport.close()
+
+    def on_packet(self, packet: bytes) -> None:
+        self._server.from_hub(self, packet)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server.detach(self)
+
+
+class HciTransportServer:
+    """A `SimController` on the link whose HCI side is a TCP listener: a hub's radio.
+
+    A hub started with `--adapter tcp-client:HOST:PORT` drives this controller as it would
+    a USB dongle. One hub at a time: a new connection replaces the old one. When the hub
+    goes (closes, crashes, is killed), the controller's links are dropped so that the
+    wearables see the loss and advertise again.
+    """
+
+    def __init__(
+        self,
+        link: LocalLink,
+        host: str,
+        port: int,
+        on_hci: Callable[[str, hci.HCI_Packet], None] | None = None,
+    ) -> None:
+        self.controller = SimController("hub-bridge", link=link)
+        self.controller.host = self
+        self._host = host
+        self._port = port
+        self._on_hci = on_hci
+        self._server: asyncio.Server | None = None
+        self._stream: _HciStream | None = None
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on (useful when 0 was asked for)."""
+        if self._server is None or not self._server.sockets:
+            return self._port
+        sockname: Any = self._server.sockets[0].getsockname()
+        return int(sockname[1])
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _HciStream(self), self._host, self._port, reuse_address=True
+        )
+
+    async def close(self) -> None:
+        if self._stream is not None and self._stream.transport is not None:
+            self._stream.transport.close()
+        self.controller.forget_host_state()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    # The controller's host sink: events and ACL data go to the current hub.
+    def on_packet(self, packet: bytes) -> None:
+        stream = self._stream
+        if stream is not None and stream.transport is not None:
+            stream.transport.write(packet)
+
+    def attach(self, stream: _HciStream) -> None:
+        old = self._stream
+        self._stream = stream
+        if old is not None and old.transport is not None:
+            logger.info("a new hub connected; dropping the previous one")
+            old.transport.close()
+        self.controller.forget_host_state()
+        logger.info("hub connected over HCI")
+
+    def detach(self, stream: _HciStream) -> None:
+        if stream is not self._stream:
+            return
+        self._stream = None
+        self.controller.forget_host_state()
+        logger.info("hub disconnected; its links are dropped")
+
+    def from_hub(self, stream: _HciStream, packet: bytes) -> None:
+        if stream is not self._stream:
+            return
+        if self._on_hci is not None:
+            self._on_hci("hub->controller", hci.HCI_Packet.from_bytes(packet))
+        self.controller.on_packet(packet)

@@ -1,0 +1,144 @@
+"""The simulator as its own process: wearables on a virtual link, bridged to an HCI listener.
+
+A hub in another process connects with ``--adapter tcp-client:HOST:PORT`` and drives the
+bridged controller as it would a USB dongle. Hubs may come and go (a killed one included):
+their links are dropped and the wearables advertise again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO
+
+from simulator.motor import Pulse
+from simulator.options import SimOptions
+from simulator.radio import HciTransportServer, LocalLink, parse_tcp_server_spec
+from simulator.wearable import SimulatedWearable
+
+__all__ = ["TraceWriter", "executed_line", "serve"]
+
+logger = logging.getLogger(__name__)
+
+def executed_line(pulse: Pulse) -> dict[str, object]:
+    """The session-trace line (DESIGN.md) for a pulse the motor played."""
+    return {"kind": "executed", "cue_id": pulse.cue_id, "cue": pulse.pattern, "t": pulse.t}
+
+
+class TraceWriter:
+    """Collects executed lines and writes them in the background, off the motor's path."""
+
+    def __init__(self, path: Path) -> None:
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+        self._pending: list[str] = []
+
+    def add(self, pulse: Pulse) -> None:
+        self._pending.append(json.dumps(executed_line(pulse)))
+
+    def flush(self) -> None:
+        if self._pending:
+            self._file.write("\n".join(self._pending) + "\n")
+            self._file.flush()
+            self._pending.clear()
+
+    async def run(self, period_s: float = 0.25) -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            self.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self._file.close()
+
+
+def _message_logger(name: str) -> Callable[[str, object], None]:
+    def log(direction: str, message: object) -> None:
+        logger.info("%s %s %s", name, "<-" if direction == "received" else "->", message)
+
+    return log
+
+
+async def serve(
+    options: Sequence[SimOptions],
+    listen: str,
+    trace: Path | None = None,
+    verbose: bool = False,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run `options`' wearables behind an HCI listener on `listen` until SIGINT or SIGTERM.
+
+    `ready` receives the spec a hub should use (``tcp-client:HOST:PORT``, with the real
+    port when 0 was asked for) once everything is up.
+    """
+    host, port = parse_tcp_server_spec(listen)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    writer = TraceWriter(trace) if trace is not None else None
+    link = LocalLink()
+    wearables = [
+        SimulatedWearable(
+            option,
+            link,
+            on_pulse=writer.add if writer is not None else None,
+            on_message=_message_logger(option.name) if verbose else None,
+        )
+        for option in options
+    ]
+    bridge = HciTransportServer(link, host, port)
+    async with contextlib.AsyncExitStack() as stack:
+        for wearable in wearables:
+            await wearable.start()
+            stack.push_async_callback(wearable.stop)
+        await bridge.start()
+        stack.push_async_callback(bridge.close)
+        if writer is not None:
+            flusher = loop.create_task(writer.run())
+            stack.callback(writer.close)
+            stack.callback(flusher.cancel)
+        _install_button_signals(loop, wearables)
+        spec = f"tcp-client:{host}:{bridge.port}"
+        for wearable in wearables:
+            logger.info("%s (%s) is up", wearable.name, wearable.address)
+        if ready is not None:
+            ready(spec)
+        await stop.wait()
+        logger.info("shutting down")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2):
+        loop.remove_signal_handler(sig)
+
+
+def _install_button_signals(
+    loop: asyncio.AbstractEventLoop, wearables: Sequence[SimulatedWearable]
+) -> None:
+    """SIGUSR1 is a short press on every wearable, SIGUSR2 a long one: `kill -USR1 PID`."""
+
+    def press(kind: str) -> None:
+        for wearable in wearables:
+            logger.info("%s: %s button press", wearable.name, kind)
+            wearable.press_button(kind)
+
+    loop.add_signal_handler(signal.SIGUSR1, press, "short")
+    loop.add_signal_handler(signal.SIGUSR2, press, "long")
+
+
+def configure_logging(verbose: bool) -> None:
+    """Readable lines on stderr: what the wearables receive and send with -v."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s.%(msecs)03d %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    # bumble is chatty at INFO; its warnings still show.
+    logging.getLogger("bumble").setLevel(logging.WARNING)
+    logging.Formatter.converter = time.localtime
