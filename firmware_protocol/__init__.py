@@ -1,5 +1,124 @@
-"""The wire contract between the hub and a backstretch wearable. Sans-IO."""
+"""The wire contract between the hub and a backstretch wearable. Sans-IO.
 
-from firmware_protocol.errors import ProtocolError
+`encode`/`decode` turn the typed messages of `firmware_protocol.messages` into frames and
+back; `Fragmenter`/`Reassembler` carry frames over small ATT payloads; `PATTERNS` is the haptic
+vocabulary; `CueBuffer` and `transition` are the device-side rules; `ClockEstimator` keeps
+the device clock synced. SPEC.md and vectors.json are the reference for firmware.
+"""
 
-__all__ = ["ProtocolError"]
+from firmware_protocol.codec import decode, encode
+from firmware_protocol.cues import LATE_LIMIT_US, CueBuffer
+from firmware_protocol.device import (
+    Reply,
+    characteristic_for,
+    check_characteristic,
+    reply_for,
+    transition,
+)
+from firmware_protocol.errors import ErrorCode, ProtocolError
+from firmware_protocol.framing import (
+    DEFAULT_ATT_PAYLOAD,
+    Fragmenter,
+    Reassembler,
+    att_payload_size,
+    fragment,
+)
+from firmware_protocol.messages import (
+    MAX_TEXT_BYTES,
+    NO_SEQ,
+    PROTOCOL_VERSION,
+    Abort,
+    ButtonKind,
+    ButtonPress,
+    Capabilities,
+    Clear,
+    CueEntry,
+    CueExecuted,
+    CueNow,
+    CueOutcome,
+    DeviceMessage,
+    DeviceState,
+    ErrorReport,
+    Hello,
+    HubMessage,
+    LoadCues,
+    Message,
+    MessageType,
+    MotorType,
+    PatternEntry,
+    PatternTable,
+    Pause,
+    RequestStatus,
+    Resume,
+    Segment,
+    SetConnectionPreference,
+    ShowText,
+    Start,
+    Status,
+    TimeSyncPing,
+    TimeSyncPong,
+    fit_text,
+)
+from firmware_protocol.patterns import (
+    PATTERNS,
+    HapticPattern,
+    pattern_id,
+    pattern_table_messages,
+)
+
+__all__ = [
+    "DEFAULT_ATT_PAYLOAD",
+    "LATE_LIMIT_US",
+    "MAX_TEXT_BYTES",
+    "NO_SEQ",
+    "PATTERNS",
+    "PROTOCOL_VERSION",
+    "Abort",
+    "ButtonKind",
+    "ButtonPress",
+    "Capabilities",
+    "Clear",
+    "CueBuffer",
+    "CueEntry",
+    "CueExecuted",
+    "CueNow",
+    "CueOutcome",
+    "DeviceMessage",
+    "DeviceState",
+    "ErrorCode",
+    "ErrorReport",
+    "Fragmenter",
+    "HapticPattern",
+    "Hello",
+    "HubMessage",
+    "LoadCues",
+    "Message",
+    "MessageType",
+    "MotorType",
+    "PatternEntry",
+    "PatternTable",
+    "Pause",
+    "ProtocolError",
+    "Reassembler",
+    "Reply",
+    "RequestStatus",
+    "Resume",
+    "Segment",
+    "SetConnectionPreference",
+    "ShowText",
+    "Start",
+    "Status",
+    "TimeSyncPing",
+    "TimeSyncPong",
+    "att_payload_size",
+    "characteristic_for",
+    "check_characteristic",
+    "decode",
+    "encode",
+    "fit_text",
+    "fragment",
+    "pattern_id",
+    "pattern_table_messages",
+    "reply_for",
+    "transition",
+]
