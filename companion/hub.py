@@ -1,0 +1,247 @@
+"""The composition root: device links, the session engine and the event bus in one place.
+
+Front ends (CLI, TUI, MQTT commands) call the hub; services subscribe to its bus. The hub
+routes link events to the running session (a device back, a cue executed) and builds the
+one state snapshot every front end reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from companion.devices.discovery import find_wearables
+from companion.devices.link import DeviceLink
+from companion.devices.native import NativeLink, NativeOptions
+from companion.devices.radio import Radio
+from companion.errors import DeviceError, SessionError
+from companion.events import (
+    CueExecuted,
+    DeviceConnected,
+    DeviceLost,
+    EventBus,
+    HubEvent,
+)
+from companion.session.engine import ExecutedCue, SessionEngine, SessionState
+from companion.state import DeviceState, HubSnapshot
+from routines import CuePlan, PlanOptions, RoutineLibrary, compile_plan
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+class Hub:
+    """Owns the links and at most one session at a time."""
+
+    def __init__(
+        self,
+        library: RoutineLibrary,
+        *,
+        bus: EventBus | None = None,
+        clock: Clock = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        abort_after_s: float = 120.0,
+    ) -> None:
+        self.library = library
+        self.bus = bus or EventBus()
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.abort_after_s = abort_after_s
+        self.links: list[DeviceLink] = []
+        self.engine: SessionEngine | None = None
+        self.schedule_enabled = False
+        self.sessions_today = 0
+        self.streak_days = 0
+        self._link_tasks: dict[str, asyncio.Task[None]] = {}
+        self._pattern_names: dict[int, str] = {}
+
+    # -- devices ---------------------------------------------------------------------
+
+    def add_link(self, link: DeviceLink) -> None:
+        """Adopt a link and run it (connect, reconnect) on its own task."""
+        self.links.append(link)
+        task = asyncio.create_task(link.run(self._on_link_event), name=f"link {link.id}")
+        self._link_tasks[link.id] = task
+        task.add_done_callback(functools.partial(self._link_ended, link))
+
+    def _link_ended(self, link: DeviceLink, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("link %s stopped: %s", link.id, task.exception())
+        if self.engine is not None:
+            self.engine.links_changed()
+
+    def _on_link_event(self, event: HubEvent) -> None:
+        """Called by links, synchronously: route, then publish. Never awaits."""
+        engine = self.engine
+        if engine is not None:
+            if isinstance(event, CueExecuted):
+                cue = self._cue_name(engine.plan, event.cue_id)
+                engine.record_executed(ExecutedCue(event.cue_id, cue, event.t, event.device_id))
+            elif isinstance(event, DeviceConnected | DeviceLost):
+                engine.links_changed()
+        self.bus.publish(event)
+
+    @staticmethod
+    def _cue_name(plan: CuePlan, cue_id: int) -> str:
+        return plan.cues[cue_id].pattern if 0 <= cue_id < len(plan.cues) else "unknown"
+
+    async def connect(
+        self,
+        radio: Radio,
+        targets: Sequence[str] = (),
+        *,
+        count: int = 1,
+        options: NativeOptions | None = None,
+        timeout: float = 15.0,
+    ) -> list[DeviceLink]:
+        """Find the wearables, start a native link to each and wait until all are ready."""
+        deadline = self.clock() + timeout
+        found = await find_wearables(radio, targets, count=count, timeout=timeout)
+        links: list[DeviceLink] = [
+            NativeLink(
+                device,
+                backend=radio.client_backend,
+                options=options or NativeOptions(max_attempts=3),
+                clock=self.clock,
+            )
+            for device in found
+        ]
+        for link in links:
+            self.add_link(link)
+        while not all(link.ready for link in links):
+            failed = [
+                self._link_tasks[link.id] for link in links if self._link_tasks[link.id].done()
+            ]
+            for task in failed:
+                exc = None if task.cancelled() else task.exception()
+                if exc is not None:
+                    raise exc
+            if self.clock() > deadline:
+                waiting = ", ".join(link.status.name or link.id for link in links if not link.ready)
+                raise DeviceError(f"{waiting} did not become ready within {timeout:g} s")
+            await asyncio.sleep(0.02)
+        return links
+
+    async def close(self) -> None:
+        """Stop any session (the devices are told) and close every link."""
+        if self.engine is not None and self.engine.active:
+            self.engine.stop("hub shutting down")
+        for link in self.links:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(link.close(), 2.0)
+        for task in self._link_tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._link_tasks.values(), return_exceptions=True)
+        self._link_tasks.clear()
+
+    # -- sessions --------------------------------------------------------------------
+
+    def plan(
+        self,
+        routine_id: str,
+        *,
+        exercises: Sequence[str] | None = None,
+        pace_bpm: float | None = None,
+        speed: float = 1.0,
+    ) -> CuePlan:
+        routine = self.library.get(routine_id)
+        options = PlanOptions(
+            exercises=tuple(exercises) if exercises else None, pace_bpm=pace_bpm, speed=speed
+        )
+        return compile_plan(routine, options)
+
+    def start_session(self, plan: CuePlan, *, require_device: bool = True) -> SessionEngine:
+        if self.engine is not None and self.engine.active:
+            raise SessionError(
+                f"a session of '{self.engine.plan.routine_id}' is already {self.engine.state}; "
+                "stop it first"
+            )
+        if require_device and not any(link.ready for link in self.links):
+            raise SessionError("no wearable is connected")
+        engine = SessionEngine(
+            plan,
+            lambda: self.links,
+            self.bus.publish,
+            clock=self.clock,
+            abort_after_s=self.abort_after_s,
+        )
+        self.engine = engine
+        engine.start()
+        return engine
+
+    def _require_session(self) -> SessionEngine:
+        if self.engine is None or not self.engine.active:
+            raise SessionError("no session is running")
+        return self.engine
+
+    def pause(self) -> None:
+        self._require_session().pause()
+
+    def resume(self) -> None:
+        self._require_session().resume()
+
+    def skip(self) -> None:
+        self._require_session().skip()
+
+    def stop(self, reason: str = "stopped") -> None:
+        self._require_session().stop(reason)
+
+    # -- state -----------------------------------------------------------------------
+
+    def snapshot(self) -> HubSnapshot:
+        devices = tuple(
+            DeviceState(
+                id=s.id,
+                name=s.name,
+                connected=link.ready,
+                battery=s.battery,
+                profile=s.profile,
+                state=s.state.value,
+                rssi=s.rssi,
+                clock_rtt_ms=s.clock_rtt_ms,
+                clock_drift_ppm=s.clock_drift_ppm,
+            )
+            for link in self.links
+            for s in (link.status,)
+        )
+        common = {
+            "schedule_enabled": self.schedule_enabled,
+            "sessions_today": self.sessions_today,
+            "streak_days": self.streak_days,
+            "devices": devices,
+        }
+        if self.engine is None:
+            return HubSnapshot(**common)
+        view = self.engine.view()
+        now = self.clock()
+        ends_at = None
+        remaining = None
+        if view.ends_at is not None:
+            remaining = round(max(0.0, view.ends_at - now), 1)
+            ends_at = self.wall_clock() + timedelta(seconds=remaining)
+        return HubSnapshot(
+            session=view.state.value,
+            session_id=view.session_id,
+            routine=view.routine,
+            step=view.step or None,
+            step_title=view.step_title or None,
+            step_index=view.step_index if view.step_index >= 0 else None,
+            steps_total=view.steps_total,
+            side=view.side,
+            phase=view.phase,
+            remaining_s=remaining,
+            ends_at=ends_at.replace(microsecond=0) if ends_at else None,
+            pace_bpm=view.pace_bpm,
+            paused_reason=view.paused_reason or None,
+            **common,
+        )
+
+    @property
+    def session_state(self) -> SessionState:
+        return self.engine.state if self.engine is not None else SessionState.IDLE

@@ -1,0 +1,1 @@
+"""Running sessions: the engine, its figures and its trace."""

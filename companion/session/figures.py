@@ -1,0 +1,90 @@
+"""Onset error figures: how far from its planned moment each cue reached the motor."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class _Planned(Protocol):
+    @property
+    def cue_id(self) -> int: ...
+    @property
+    def t(self) -> float: ...
+
+
+class _Executed(Protocol):
+    @property
+    def cue_id(self) -> int: ...
+    @property
+    def t(self) -> float: ...
+    @property
+    def device(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OnsetFigures:
+    """Absolute onset errors in milliseconds over every (cue, device) pair executed."""
+
+    planned: int
+    executed: int
+    lost: int
+    p50: float
+    p99: float
+    max: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"p50": self.p50, "p99": self.p99, "max": self.max}
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) by the nearest-rank method; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def onset_errors_ms(
+    planned: Iterable[_Planned], executed: Iterable[_Executed]
+) -> dict[str, dict[int, float]]:
+    """Per device, per planned cue: the absolute error of the execution nearest its plan.
+
+    A cue re-anchored by a pause can be executed twice (once just before the pause took
+    effect on the device); the execution nearest the plan is the one that counts.
+    """
+    plan = {cue.cue_id: cue.t for cue in planned}
+    errors: dict[str, dict[int, float]] = {}
+    for run in executed:
+        if run.cue_id not in plan:
+            continue
+        error = abs(run.t - plan[run.cue_id]) * 1000.0
+        per_device = errors.setdefault(run.device, {})
+        if run.cue_id not in per_device or error < per_device[run.cue_id]:
+            per_device[run.cue_id] = error
+    return errors
+
+
+def onset_figures(
+    planned: Sequence[_Planned], executed: Iterable[_Executed], devices: int | None = None
+) -> OnsetFigures:
+    """Figures over all devices; a cue counts as executed when every device played it."""
+    errors = onset_errors_ms(planned, executed)
+    all_errors = [e for per_device in errors.values() for e in per_device.values()]
+    count = devices if devices is not None else max(1, len(errors))
+    played_everywhere = sum(
+        1
+        for cue in planned
+        if sum(cue.cue_id in per_device for per_device in errors.values()) >= count
+    )
+    return OnsetFigures(
+        planned=len(planned),
+        executed=played_everywhere,
+        lost=len(planned) - played_everywhere,
+        p50=round(percentile(all_errors, 50), 3),
+        p99=round(percentile(all_errors, 99), 3),
+        max=round(max(all_errors, default=0.0), 3),
+    )
