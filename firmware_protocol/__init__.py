@@ -6,6 +6,7 @@ vocabulary; `CueBuffer` and `transition` are the device-side rules; `ClockEstima
 the device clock synced. SPEC.md and vectors.json are the reference for firmware.
 """
 
+from firmware_protocol.clock import ClockEstimator, SampleVerdict, SyncQuality
 from firmware_protocol.codec import decode, encode
 from firmware_protocol.cues import LATE_LIMIT_US, CueBuffer
 from firmware_protocol.device import (
@@ -78,6 +79,7 @@ __all__ = [
     "ButtonPress",
     "Capabilities",
     "Clear",
+    "ClockEstimator",
     "CueBuffer",
     "CueEntry",
     "CueExecuted",
@@ -103,11 +105,13 @@ __all__ = [
     "Reply",
     "RequestStatus",
     "Resume",
+    "SampleVerdict",
     "Segment",
     "SetConnectionPreference",
     "ShowText",
     "Start",
     "Status",
+    "SyncQuality",
     "TimeSyncPing",
     "TimeSyncPong",
     "att_payload_size",
