@@ -25,6 +25,8 @@ class DelayLine:
         self._queue: collections.deque[tuple[float, Callable[[], None]]] = collections.deque()
         self._timer: asyncio.TimerHandle | None = None
         self._last_due = 0.0
+        # The delays drawn, most recent last (bounded), so tests can check the distribution.
+        self.drawn: collections.deque[float] = collections.deque(maxlen=1000)
 
     @property
     def immediate(self) -> bool:
@@ -37,6 +39,7 @@ class DelayLine:
             return
         loop = asyncio.get_running_loop()
         delay = self.latency_s + self._rng.uniform(0.0, self.jitter_s)
+        self.drawn.append(delay)
         due = max(loop.time() + delay, self._last_due)
         self._last_due = due
         self._queue.append((due, deliver))

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from firmware_protocol import codec, framing
+from firmware_protocol.cues import LATE_LIMIT_US, CueBuffer
+from firmware_protocol.device import Reply, check_characteristic, reply_for, transition
 from firmware_protocol.errors import ErrorCode, ProtocolError
+from firmware_protocol.gatt import CONTROL_CHAR_UUID, DATA_CHAR_UUID
 from firmware_protocol.messages import (
-    BATTERY_UNKNOWN,
     NO_SEQ,
     Abort,
     ButtonKind,
@@ -26,24 +28,23 @@ from firmware_protocol.messages import (
     CueExecuted,
     CueNow,
     CueOutcome,
+    DeviceMessage,
     DeviceState,
     ErrorReport,
-    Hello,
+    HubMessage,
     LoadCues,
-    Message,
     MotorType,
     Pause,
     PatternEntry,
     PatternTable,
-    RequestStatus,
     Resume,
     SetConnectionPreference,
     ShowText,
-    Start,
     Status,
     TimeSyncPing,
     TimeSyncPong,
 )
+from firmware_protocol.patterns import PATTERNS_BY_ID
 from simulator.clock import DeviceClock
 from simulator.motor import Pulse, VirtualMotor
 
@@ -53,14 +54,14 @@ logger = logging.getLogger(__name__)
 
 
 class Channel(enum.Enum):
-    """The characteristic a frame was written to."""
+    """The characteristic a frame was written to (its UUID)."""
 
-    CONTROL = "control"
-    DATA = "data"
+    CONTROL = CONTROL_CHAR_UUID
+    DATA = DATA_CHAR_UUID
 
 
-# Which characteristic each hub message must arrive on (SPEC.md, "GATT layout").
-_DATA_MESSAGES = (LoadCues, CueNow)
+# The one motor timer: the device arms it for its earliest pending deadline.
+_TIMER_KEY = 0
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,7 @@ class FirmwareLimits:
     cue_buffer_size: int = 64
     max_patterns: int = 32
     max_message_size: int = framing.DEFAULT_MAX_MESSAGE_SIZE
-    # A cue whose deadline passed by more than this when its timer fires is skipped.
-    late_limit_s: float = 0.050
+    late_limit_us: int = LATE_LIMIT_US
     # Battery drained per second of motor on-time, in percent.
     drain_pct_per_on_s: float = 0.1
 
@@ -97,9 +97,7 @@ class Firmware:
         self.state = DeviceState.IDLE
         self.display_text = ""
         self.patterns: dict[int, PatternEntry] = {}
-        self.pattern_names: dict[int, str] = {}
-        self.cues: dict[int, CueEntry] = {}
-        self.used_cue_ids: set[int] = set()
+        self.cues = CueBuffer(self.limits.cue_buffer_size, late_limit_us=self.limits.late_limit_us)
         self.connection_preference: SetConnectionPreference | None = None
         self.executed: list[CueExecuted] = []
         self.errors_sent: list[ErrorReport] = []
@@ -112,9 +110,6 @@ class Firmware:
         }
 
     # ----------------------------------------------------------------- lifecycle
-
-    def start(self) -> None:
-        """Power on: an empty device, idle."""
 
     def stop(self) -> None:
         """Power off: nothing more plays."""
@@ -134,11 +129,11 @@ class Firmware:
 
     def info_value(self) -> bytes:
         """The value of the info characteristic: the Capabilities message."""
-        return codec.encode(self.capabilities())
+        return codec.encode(self.capabilities(seq=0))
 
-    def capabilities(self, seq: int | None = None) -> Capabilities:
+    def capabilities(self, seq: int) -> Capabilities:
         return Capabilities(
-            seq=self._next_seq() if seq is None else seq,
+            seq=seq,
             cue_buffer_size=self.limits.cue_buffer_size,
             max_message_size=self.limits.max_message_size,
             motor=MotorType.LRA,
@@ -152,9 +147,8 @@ class Firmware:
 
     def receive(self, channel: Channel, frame: bytes) -> None:
         """One ATT value written by the hub on `channel`."""
-        now = self.clock.host_clock()
         try:
-            data = self._reassemblers[channel].feed(frame, now)
+            data = self._reassemblers[channel].feed(frame, self.clock.host_clock())
         except ProtocolError as error:
             self._report(error, NO_SEQ)
             return
@@ -168,13 +162,18 @@ class Firmware:
         if self.on_message is not None:
             self.on_message("received", message)
         try:
-            self._check_channel(message, channel)
+            if not isinstance(message, HubMessage):
+                raise ProtocolError(
+                    f"{type(message).__name__} is sent by devices, not to them",
+                    ErrorCode.UNKNOWN_TYPE,
+                )
+            check_characteristic(message, channel.value)
             self._handle(message)
         except ProtocolError as error:
             self._report(error, message.seq)
 
     def press_button(self, kind: ButtonKind | str) -> None:
-        """The person pressed the button."""
+        """The person pressed the button (the hub hears of it only while connected)."""
         if isinstance(kind, str):
             try:
                 kind = ButtonKind[kind.upper()]
@@ -185,99 +184,55 @@ class Firmware:
 
     # ----------------------------------------------------------------- messages
 
-    @staticmethod
-    def _check_channel(message: Message, channel: Channel) -> None:
-        expected = Channel.DATA if isinstance(message, _DATA_MESSAGES) else Channel.CONTROL
-        if channel is not expected:
-            raise ProtocolError(
-                f"{type(message).__name__} belongs on the {expected.value} characteristic",
-                ErrorCode.WRONG_CHARACTERISTIC,
-            )
-
-    def _handle(self, message: Message) -> None:  # noqa: PLR0912 - one branch per message
+    def _handle(self, message: HubMessage) -> None:
+        """Apply an accepted message, then send the reply SPEC.md gives it."""
+        arrived_us = self._now_us()
+        new_state = transition(self.state, message)
         match message:
-            case Hello():
-                self.used_cue_ids.clear()
-                self._send(self.capabilities())
-            case TimeSyncPing():
-                self._send(
-                    TimeSyncPong(
-                        seq=self._next_seq(),
-                        hub_timestamp_us=message.hub_timestamp_us,
-                        device_time_us=self._now_us(),
-                    )
-                )
             case PatternTable():
                 self._load_patterns(message)
             case LoadCues():
-                self._load_cues(message)
-            case Start():
-                if self.state not in (DeviceState.IDLE, DeviceState.LOADED, DeviceState.PLAYING):
-                    raise ProtocolError(
-                        f"cannot start while {self.state.name}", ErrorCode.BAD_STATE
-                    )
-                self.state = DeviceState.PLAYING
-                for cue in self.cues.values():
-                    self._schedule(cue)
-                self._ack(message.seq)
-            case Pause():
-                if self.state is not DeviceState.PLAYING:
-                    raise ProtocolError(
-                        f"cannot pause while {self.state.name}", ErrorCode.BAD_STATE
-                    )
-                self.motor.cancel_all()
-                self.state = DeviceState.PAUSED
-                self._ack(message.seq)
-            case Resume():
-                if self.state is not DeviceState.PAUSED:
-                    raise ProtocolError(
-                        f"cannot resume while {self.state.name}", ErrorCode.BAD_STATE
-                    )
-                self.cues = {
-                    cue_id: _shifted(cue, message.shift_us) for cue_id, cue in self.cues.items()
-                }
-                self.state = DeviceState.PLAYING
-                for cue in self.cues.values():
-                    self._schedule(cue)
-                self._ack(message.seq)
-            case Abort():
-                self.motor.cancel_all()
-                self.cues.clear()
-                self.used_cue_ids.clear()
-                self.state = DeviceState.IDLE
-                self._ack(message.seq)
-            case Clear():
-                self.motor.cancel_all()
-                self.cues.clear()
-                self.used_cue_ids.clear()
-                if self.state is DeviceState.LOADED:
-                    self.state = DeviceState.IDLE
-                self._ack(message.seq)
+                known = self.patterns.keys()
+                self.cues.load(message.cues, arrived_us, known)
             case CueNow():
-                pattern = self._pattern(message.pattern_id, message.cue_id)
-                self._play(
-                    message.cue_id, pattern, self.clock.host_clock(), self.clock.host_clock()
-                )
+                if message.pattern_id not in self.patterns:
+                    raise ProtocolError(
+                        f"pattern {message.pattern_id} is not in the device's pattern table",
+                        ErrorCode.UNKNOWN_PATTERN,
+                        detail=message.cue_id,
+                    )
+            case Resume():
+                self.cues.shift(message.shift_us)
+            case Abort() | Clear():
+                self.cues.clear()
             case ShowText():
                 self.display_text = message.text
             case SetConnectionPreference():
                 self.connection_preference = message
-            case RequestStatus():
-                self._ack(message.seq)
             case _:
-                raise ProtocolError(
-                    f"{type(message).__name__} is a device-to-hub message", ErrorCode.UNKNOWN_TYPE
+                pass
+        self.state = new_state
+        if isinstance(message, Pause | Abort):
+            self.motor.cancel(_TIMER_KEY)
+        self._arm()
+        reply = reply_for(message)
+        if reply is Reply.CAPABILITIES:
+            self._send(self.capabilities(self._next_seq()))
+        elif reply is Reply.PONG:
+            assert isinstance(message, TimeSyncPing)
+            self._send(
+                TimeSyncPong(
+                    seq=self._next_seq(),
+                    hub_timestamp_us=message.hub_timestamp_us,
+                    device_time_us=arrived_us,
                 )
-
-    def _pattern(self, pattern_id: int, cue_id: int) -> PatternEntry:
-        pattern = self.patterns.get(pattern_id)
-        if pattern is None:
-            raise ProtocolError(
-                f"pattern {pattern_id} is not in the pattern table",
-                ErrorCode.UNKNOWN_PATTERN,
-                detail=cue_id,
             )
-        return pattern
+        elif reply is Reply.CUE_EXECUTED:
+            assert isinstance(message, CueNow)
+            now = self.clock.host_clock()
+            self._play(message.cue_id, self.patterns[message.pattern_id], now, now, record=True)
+        else:
+            self._status(message.seq)
 
     def _load_patterns(self, message: PatternTable) -> None:
         table = {} if message.replace else dict(self.patterns)
@@ -290,65 +245,46 @@ class Firmware:
                 ErrorCode.PATTERN_TABLE_FULL,
             )
         self.patterns = table
-        self._ack(message.seq)
-
-    def _load_cues(self, message: LoadCues) -> None:
-        # The batch is all or nothing: a refused cue refuses the batch.
-        if self.state is DeviceState.PAUSED:
-            pass  # cues may be added while paused; they wait for Resume
-        free = self.limits.cue_buffer_size - len(self.cues)
-        if len(message.cues) > free:
-            raise ProtocolError(
-                f"{len(message.cues)} cues do not fit the {free} free slots",
-                ErrorCode.BUFFER_FULL,
-                detail=message.cues[0].cue_id,
-            )
-        now_us = self._now_us()
-        seen: set[int] = set()
-        for cue in message.cues:
-            if cue.cue_id in self.used_cue_ids or cue.cue_id in seen:
-                raise ProtocolError(
-                    f"cue id {cue.cue_id} was already used",
-                    ErrorCode.CUE_ID_REUSED,
-                    detail=cue.cue_id,
-                )
-            seen.add(cue.cue_id)
-            self._pattern(cue.pattern_id, cue.cue_id)
-            if cue.deadline_us < now_us:
-                raise ProtocolError(
-                    f"cue {cue.cue_id}'s deadline passed {(now_us - cue.deadline_us) / 1000:.1f} ms ago",
-                    ErrorCode.DEADLINE_PASSED,
-                    detail=cue.cue_id,
-                )
-        for cue in message.cues:
-            self.cues[cue.cue_id] = cue
-            self.used_cue_ids.add(cue.cue_id)
-            if self.state is DeviceState.PLAYING:
-                self._schedule(cue)
-        if self.state is DeviceState.IDLE:
-            self.state = DeviceState.LOADED
-        self._ack(message.seq)
 
     # ----------------------------------------------------------------- timeline
 
-    def _schedule(self, cue: CueEntry) -> None:
-        deadline = self.clock.to_host(cue.deadline_us / 1_000_000)
-        self.motor.schedule(cue.cue_id, deadline, lambda t: self._fire(cue, deadline, t))
+    def _arm(self) -> None:
+        """Set the motor timer for the earliest pending cue, if the device is playing."""
+        next_us = self.cues.next_deadline_us()
+        if self.state is not DeviceState.PLAYING or next_us is None:
+            self.motor.cancel(_TIMER_KEY)
+            return
+        deadline = self.clock.to_host(next_us / 1_000_000)
+        self.motor.schedule(_TIMER_KEY, deadline, self._fire)
 
-    def _fire(self, cue: CueEntry, deadline: float, started_at: float) -> Pulse | None:
-        self.cues.pop(cue.cue_id, None)
-        pattern = self.patterns.get(cue.pattern_id)
-        if pattern is None or started_at - deadline > self.limits.late_limit_s:
-            self._send(
-                CueExecuted(
-                    seq=self._next_seq(),
-                    cue_id=cue.cue_id,
-                    device_time_us=self._now_us(started_at),
-                    outcome=CueOutcome.SKIPPED,
+    def _fire(self, started_at: float) -> Pulse | None:
+        # +1 us: the host/device round trip of a deadline may lose a float ulp.
+        due = self.cues.pop_due(self._now_us(started_at) + 1)
+        first: Pulse | None = None
+        for cue, outcome in due:
+            pattern = self.patterns.get(cue.pattern_id)
+            if outcome is CueOutcome.PLAYED and pattern is not None:
+                deadline = self.clock.to_host(cue.deadline_us / 1_000_000)
+                pulse = self._play(
+                    cue.cue_id, pattern, deadline, started_at, record=first is not None
                 )
+                first = first or pulse
+            else:
+                self._skip(cue, started_at)
+        if self.cues.next_deadline_us() is None and self.state is DeviceState.PLAYING:
+            logger.debug("cue timeline played out")
+        self._arm()
+        return first
+
+    def _skip(self, cue: CueEntry, at: float) -> None:
+        self._send(
+            CueExecuted(
+                seq=self._next_seq(),
+                cue_id=cue.cue_id,
+                device_time_us=self._now_us(at),
+                outcome=CueOutcome.SKIPPED,
             )
-            return None
-        return self._play(cue.cue_id, pattern, deadline, started_at, record=False)
+        )
 
     def _play(
         self,
@@ -357,12 +293,13 @@ class Firmware:
         deadline: float,
         started_at: float,
         *,
-        record: bool = True,
+        record: bool,
     ) -> Pulse:
         on_ms = sum(segment.on_ms for segment in pattern.segments)
+        known = PATTERNS_BY_ID.get(pattern.pattern_id)
         pulse = Pulse(
             cue_id=cue_id,
-            pattern=self.pattern_names.get(pattern.pattern_id, f"pattern-{pattern.pattern_id}"),
+            pattern=known.name if known is not None else f"pattern-{pattern.pattern_id}",
             t=started_at,
             device_t=self.clock.to_device(started_at),
             deadline=deadline,
@@ -370,9 +307,8 @@ class Firmware:
         )
         if record:
             self.motor.record(pulse)
-        self.battery_pct = max(
-            0.0, self.battery_pct - on_ms / 1000 * self.limits.drain_pct_per_on_s
-        )
+        drained = on_ms / 1000 * self.limits.drain_pct_per_on_s
+        self.battery_pct = max(0.0, self.battery_pct - drained)
         self._send(
             CueExecuted(
                 seq=self._next_seq(),
@@ -385,15 +321,14 @@ class Firmware:
 
     # ----------------------------------------------------------------- output
 
-    def _ack(self, ref_seq: int) -> None:
-        battery = round(self.battery_pct) if self.battery_pct >= 0 else BATTERY_UNKNOWN
+    def _status(self, ack_seq: int) -> None:
         self._send(
             Status(
                 seq=self._next_seq(),
-                battery_percent=battery,
-                free_cue_slots=self.limits.cue_buffer_size - len(self.cues),
+                battery_percent=round(self.battery_pct),
+                free_cue_slots=self.cues.free_slots,
                 state=self.state,
-                ack_seq=ref_seq,
+                ack_seq=ack_seq,
             )
         )
 
@@ -403,11 +338,11 @@ class Firmware:
         self.errors_sent.append(report)
         self._send(report)
 
-    def _send(self, message: Message) -> None:
+    def _send(self, message: DeviceMessage) -> None:
         if isinstance(message, CueExecuted):
             self.executed.append(message)
         if not self._linked:
-            return
+            return  # nobody to tell; the motor trace still has it
         if self.on_message is not None:
             self.on_message("sent", message)
         for frame in self._fragmenter.split(codec.encode(message)):
@@ -421,15 +356,6 @@ class Firmware:
     def _now_us(self, host_t: float | None = None) -> int:
         device_t = self.clock.now() if host_t is None else self.clock.to_device(host_t)
         return max(0, round(device_t * 1_000_000))
-
-
-def _shifted(cue: CueEntry, shift_us: int) -> CueEntry:
-    return CueEntry(
-        cue_id=cue.cue_id,
-        deadline_us=cue.deadline_us + shift_us,
-        pattern_id=cue.pattern_id,
-        intensity=cue.intensity,
-    )
 
 
 def _seq_of(data: bytes) -> int:

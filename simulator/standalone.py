@@ -27,6 +27,7 @@ __all__ = ["TraceWriter", "executed_line", "serve"]
 
 logger = logging.getLogger(__name__)
 
+
 def executed_line(pulse: Pulse) -> dict[str, object]:
     """The session-trace line (DESIGN.md) for a pulse the motor played."""
     return {"kind": "executed", "cue_id": pulse.cue_id, "cue": pulse.pattern, "t": pulse.t}

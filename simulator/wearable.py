@@ -157,7 +157,6 @@ class SimulatedWearable:
         device.on(Device.EVENT_CONNECTION, _logged(self._on_connection))
         await device.power_on()
         self._running = True
-        self.firmware.start()
         loop = asyncio.get_running_loop()
         for at_s, for_s in self.options.drops:
             self._timers.append(loop.call_later(at_s, self.begin_outage, for_s))
