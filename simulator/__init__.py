@@ -1,6 +1,6 @@
 """A simulated backstretch wearable: a real GATT peripheral on the bumble BLE stack.
 
-    link = LocalLink()
+    link = new_link()
     wearable = SimulatedWearable(SimOptions(latency_ms=5), link)
     await wearable.start()      # advertises BackStretch-SIM-XXXX on the virtual link
     ...
@@ -13,7 +13,7 @@ drives); `simulator.standalone` runs wearables as their own process.
 
 from simulator.motor import Pulse
 from simulator.options import SimOptionError, SimOptions, parse_drop
-from simulator.radio import LocalLink
+from simulator.radio import LocalLink, new_link
 from simulator.wearable import SimulatedWearable
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "SimOptionError",
     "SimOptions",
     "SimulatedWearable",
+    "new_link",
     "parse_drop",
 ]

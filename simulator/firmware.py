@@ -33,10 +33,11 @@ from firmware_protocol.messages import (
     ErrorReport,
     HubMessage,
     LoadCues,
+    Message,
     MotorType,
-    Pause,
     PatternEntry,
     PatternTable,
+    Pause,
     Resume,
     SetConnectionPreference,
     ShowText,
@@ -84,6 +85,7 @@ class Firmware:
         clock: DeviceClock,
         motor: VirtualMotor,
         send: Callable[[bytes], None],
+        *,
         battery_pct: float = 100.0,
         limits: FirmwareLimits | None = None,
         on_message: Callable[[str, object], None] | None = None,
@@ -162,13 +164,7 @@ class Firmware:
         if self.on_message is not None:
             self.on_message("received", message)
         try:
-            if not isinstance(message, HubMessage):
-                raise ProtocolError(
-                    f"{type(message).__name__} is sent by devices, not to them",
-                    ErrorCode.UNKNOWN_TYPE,
-                )
-            check_characteristic(message, channel.value)
-            self._handle(message)
+            self._handle(_hub_message(message, channel))
         except ProtocolError as error:
             self._report(error, message.seq)
 
@@ -188,6 +184,15 @@ class Firmware:
         """Apply an accepted message, then send the reply SPEC.md gives it."""
         arrived_us = self._now_us()
         new_state = transition(self.state, message)
+        self._apply(message, arrived_us)
+        self.state = new_state
+        if isinstance(message, Pause | Abort):
+            self.motor.cancel(_TIMER_KEY)
+        self._arm()
+        self._reply(message, arrived_us)
+
+    def _apply(self, message: HubMessage, arrived_us: int) -> None:
+        """The effect of an accepted message on patterns, cues and display."""
         match message:
             case PatternTable():
                 self._load_patterns(message)
@@ -211,10 +216,8 @@ class Firmware:
                 self.connection_preference = message
             case _:
                 pass
-        self.state = new_state
-        if isinstance(message, Pause | Abort):
-            self.motor.cancel(_TIMER_KEY)
-        self._arm()
+
+    def _reply(self, message: HubMessage, arrived_us: int) -> None:
         reply = reply_for(message)
         if reply is Reply.CAPABILITIES:
             self._send(self.capabilities(self._next_seq()))
@@ -356,6 +359,16 @@ class Firmware:
     def _now_us(self, host_t: float | None = None) -> int:
         device_t = self.clock.now() if host_t is None else self.clock.to_device(host_t)
         return max(0, round(device_t * 1_000_000))
+
+
+def _hub_message(message: Message, channel: Channel) -> HubMessage:
+    """`message`, if a hub may send it on `channel`; ProtocolError with the code if not."""
+    if not isinstance(message, HubMessage):
+        raise ProtocolError(
+            f"{type(message).__name__} is sent by devices, not to them", ErrorCode.UNKNOWN_TYPE
+        )
+    check_characteristic(message, channel.value)
+    return message
 
 
 def _seq_of(data: bytes) -> int:

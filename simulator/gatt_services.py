@@ -55,7 +55,7 @@ def _write_only(write: Writer) -> gatt.CharacteristicValue[bytes]:
         except Exception:
             # Anything else would leave the request unanswered for 30 s: log and reject.
             logger.exception("the wearable failed to handle a write")
-            raise att.ATT_Error(att.ATT_UNLIKELY_ERROR) from None
+            raise att.ATT_Error(att.ATT_UNLIKELY_ERROR_ERROR) from None
 
     return gatt.CharacteristicValue(read=_refuse_read, write=on_write)
 
@@ -79,23 +79,23 @@ def build_gatt(
     firmware_revision: str,
 ) -> WearableGatt:
     """The GATT database of one wearable, wired to its firmware's handlers."""
-    control = gatt.Characteristic(
+    control: gatt.Characteristic[bytes] = gatt.Characteristic(
         uuids.CONTROL_CHAR_UUID, Props.WRITE, Perms.WRITEABLE, _write_only(on_control)
     )
-    data = gatt.Characteristic(
+    data: gatt.Characteristic[bytes] = gatt.Characteristic(
         uuids.DATA_CHAR_UUID, Props.WRITE_WITHOUT_RESPONSE, Perms.WRITEABLE, _write_only(on_data)
     )
     # The value is only ever sent as notifications; a read says so.
-    event = gatt.Characteristic(
+    event: gatt.Characteristic[bytes] = gatt.Characteristic(
         uuids.EVENT_CHAR_UUID,
         Props.NOTIFY,
         Perms.READABLE,
         gatt.CharacteristicValue(read=_refuse_read, write=_refuse_write),
     )
-    info = gatt.Characteristic(
+    info: gatt.Characteristic[bytes] = gatt.Characteristic(
         uuids.INFO_CHAR_UUID, Props.READ, Perms.READABLE, _read_only(read_info)
     )
-    battery_level = gatt.Characteristic(
+    battery_level: gatt.Characteristic[bytes] = gatt.Characteristic(
         uuids.BATTERY_LEVEL_CHAR_UUID,
         Props.READ | Props.NOTIFY,
         Perms.READABLE,
@@ -106,7 +106,7 @@ def build_gatt(
         encoded = value.encode()
         return lambda: encoded
 
-    dis = [
+    dis: list[gatt.Characteristic[bytes]] = [
         gatt.Characteristic(uuid, Props.READ, Perms.READABLE, _read_only(text(value)))
         for uuid, value in (
             (uuids.MANUFACTURER_NAME_CHAR_UUID, "backstretch simulator"),

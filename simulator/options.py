@@ -83,10 +83,8 @@ class SimOptions:
 
 def parse_drop(text: str) -> tuple[float, float]:
     """``"25:3"`` -> ``(25.0, 3.0)``: drop the link 25 s after start, for 3 s."""
-    at_text, sep, for_text = text.partition(":")
+    at_text, _, for_text = text.partition(":")
     try:
-        if not sep:
-            raise ValueError(text)
         at_s, for_s = float(at_text), float(for_text)
     except ValueError:
         raise SimOptionError(

@@ -1,4 +1,4 @@
-"""The virtual radio: bumble's in-process link and controller, with the gaps a test rig needs filled.
+"""The virtual radio: bumble's in-process link and controller, with the gaps filled.
 
 bumble's virtual controller (0.0.236) is made for happy paths. Three of its gaps would hang
 or wedge our tests, so `SimController` fills them:
@@ -33,6 +33,7 @@ __all__ = [
     "SimController",
     "drop_link",
     "local_device",
+    "new_link",
     "parse_tcp_server_spec",
 ]
 
@@ -48,7 +49,8 @@ class SimController(Controller):
     """bumble's virtual controller, with cancel, reset and link loss behaving as on hardware."""
 
     def on_hci_le_create_connection_cancel_command(
-        self, command: hci.HCI_LE_Create_Connection_Cancel_Command
+        self,
+        command: hci.HCI_LE_Create_Connection_Cancel_Command,  # noqa: ARG002 - the handler signature bumble calls
     ) -> hci.HCI_StatusReturnParameters:
         pending = self.pending_le_connection
         if pending is None:
@@ -70,7 +72,8 @@ class SimController(Controller):
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
     def on_hci_reset_command(
-        self, command: hci.HCI_Reset_Command
+        self,
+        command: hci.HCI_Reset_Command,  # noqa: ARG002 - the handler signature bumble calls
     ) -> hci.HCI_StatusReturnParameters:
         self.forget_host_state()
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
@@ -114,6 +117,12 @@ def drop_link(controller: Controller, peer_address: hci.Address | None = None) -
         controller.on_le_disconnected(connection, CONNECTION_TIMEOUT)
         dropped += 1
     return dropped
+
+
+def new_link() -> LocalLink:
+    """A fresh virtual radio link (bumble's constructor is unannotated)."""
+    link: LocalLink = LocalLink()  # type: ignore[no-untyped-call]
+    return link
 
 
 def local_device(name: str, address: str, link: LocalLink) -> tuple[Device, SimController]:
@@ -162,7 +171,7 @@ class _HciStream(asyncio.Protocol):
     def on_packet(self, packet: bytes) -> None:
         self._server.from_hub(self, packet)
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: ARG002 - the handler signature bumble calls
         self._server.detach(self)
 
 

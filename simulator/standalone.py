@@ -20,7 +20,7 @@ from typing import IO
 
 from simulator.motor import Pulse
 from simulator.options import SimOptions
-from simulator.radio import HciTransportServer, LocalLink, parse_tcp_server_spec
+from simulator.radio import HciTransportServer, new_link, parse_tcp_server_spec
 from simulator.wearable import SimulatedWearable
 
 __all__ = ["TraceWriter", "executed_line", "serve"]
@@ -85,7 +85,7 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
 
     writer = TraceWriter(trace) if trace is not None else None
-    link = LocalLink()
+    link = new_link()
     wearables = [
         SimulatedWearable(
             option,

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bumble import hci
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 
@@ -247,7 +246,7 @@ class SimulatedWearable:
         self._rx.clear()
         self._tx.clear()
         self.firmware.link_down()
-        logger.info("%s disconnected (%s)", self.options.name, hci.HCI_Constant.error_name(reason))
+        logger.info("%s disconnected (reason 0x%02X)", self.options.name, reason)
         if self._running and self._reachable:
             self._spawn(self._advertise())
 

@@ -22,7 +22,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     scan.add_argument("--json", action="store_true", help="print one JSON object per device")
     add_sim_arguments(scan)
     scan.set_defaults(run=run_scan)
-    parser.set_defaults(run=lambda _args: (parser.print_help(), 2)[1])
+
+    def usage(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(run=usage)
 
 
 def run_scan(args: argparse.Namespace) -> int:

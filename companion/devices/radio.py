@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from companion.errors import DeviceError
 
@@ -35,6 +35,19 @@ class Radio:
     wearables: list[SimulatedWearable] = field(default_factory=list)
     central: BumbleCentral | None = None
     description: str = "the operating system's Bluetooth"
+
+    @property
+    def scanner_args(self) -> dict[str, Any]:
+        """Keyword arguments for BleakScanner and its class methods: ``**radio.scanner_args``.
+
+        Empty for the OS stack, since bleak's typing refuses ``backend=None``.
+        """
+        return {} if self.scanner_backend is None else {"backend": self.scanner_backend}
+
+    @property
+    def client_args(self) -> dict[str, Any]:
+        """Keyword arguments for BleakClient: ``BleakClient(device, **radio.client_args)``."""
+        return {} if self.client_backend is None else {"backend": self.client_backend}
 
 
 @contextlib.asynccontextmanager
@@ -61,9 +74,9 @@ async def open_radio(
         wearables: list[SimulatedWearable] = []
         if sim:
             from simulator import SimulatedWearable
-            from simulator.radio import LocalLink
+            from simulator.radio import new_link
 
-            link = LocalLink()
+            link = new_link()
             for options in sim:
                 wearable = SimulatedWearable(options, link, clock=clock)
                 await wearable.start()
@@ -109,7 +122,7 @@ async def scan(
     async with open_radio(sim=sim, adapter=adapter) as radio:
         try:
             heard = await BleakScanner.discover(
-                timeout=timeout, return_adv=True, backend=radio.scanner_backend
+                timeout=timeout, return_adv=True, **radio.scanner_args
             )
         except BleakError as exc:
             raise DeviceError(f"cannot scan with {radio.description}: {exc}") from exc

@@ -17,6 +17,7 @@ from firmware_protocol import codec, framing
 from firmware_protocol.gatt import CONTROL_CHAR_UUID, DATA_CHAR_UUID, EVENT_CHAR_UUID
 from firmware_protocol.messages import CueNow, LoadCues, Message
 from simulator import LocalLink, SimOptions, SimulatedWearable
+from simulator.radio import new_link
 
 
 class MakeWearable(Protocol):
@@ -29,7 +30,7 @@ class MakeWearable(Protocol):
 
 @pytest.fixture
 def link() -> LocalLink:
-    return LocalLink()
+    return new_link()
 
 
 @pytest.fixture

@@ -65,7 +65,9 @@ async def test_connect_exchanges_mtu_discovers_writes_and_is_notified(
         assert client.mtu_size == 185
         uuids = {service.uuid for service in client.services}
         assert {SERVICE_UUID, BATTERY_SERVICE_UUID, DEVICE_INFORMATION_SERVICE_UUID} <= uuids
-        assert "notify" in client.services.get_characteristic(EVENT_CHAR_UUID).properties
+        event = client.services.get_characteristic(EVENT_CHAR_UUID)
+        assert event is not None
+        assert "notify" in event.properties
         assert bytes(await client.read_gatt_char(MODEL_NUMBER_CHAR_UUID)) == b"BackStretch SIM"
         assert (await client.read_gatt_char(BATTERY_LEVEL_CHAR_UUID))[0] == 100
         info = codec.decode(bytes(await client.read_gatt_char(INFO_CHAR_UUID)))

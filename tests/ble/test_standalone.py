@@ -38,8 +38,8 @@ async def main(spec):
     async with open_radio(adapter=spec) as radio:
         device = await BleakScanner.find_device_by_filter(
             lambda d, a: (d.name or "").startswith("BackStretch"), timeout=5,
-            backend=radio.scanner_backend)
-        client = BleakClient(device, timeout=5, backend=radio.client_backend)
+            **radio.scanner_args)
+        client = BleakClient(device, timeout=5, **radio.client_args)
         await client.connect()
         print("connected", flush=True)
         await asyncio.sleep(60)
@@ -96,11 +96,11 @@ async def test_a_hub_in_this_process_plays_cues_on_the_sim_process(sim_process: 
         device = await BleakScanner.find_device_by_filter(
             lambda _d, adv: SERVICE_UUID in adv.service_uuids,
             timeout=5,
-            backend=radio.scanner_backend,
+            **radio.scanner_args,
         )
         assert device is not None
         assert (device.name or "").startswith("BackStretch-SIM-")
-        async with BleakClient(device, timeout=5, backend=radio.client_backend) as client:
+        async with BleakClient(device, timeout=5, **radio.client_args) as client:
             peer = HubPeer(client)
             await peer.start()
             await peer.send(Hello(seq=1))
@@ -144,10 +144,10 @@ async def test_a_hub_killed_while_connected_does_not_lock_out_the_next(
         device = await BleakScanner.find_device_by_filter(
             lambda d, _adv: (d.name or "").startswith("BackStretch"),
             timeout=5,
-            backend=radio.scanner_backend,
+            **radio.scanner_args,
         )
         assert device is not None
-        async with BleakClient(device, timeout=5, backend=radio.client_backend) as client:
+        async with BleakClient(device, timeout=5, **radio.client_args) as client:
             assert client.is_connected
     code, _ = await stop(sim_process)
     assert code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import statistics
 import time
@@ -12,7 +13,9 @@ import pytest
 from bleak import BleakClient
 
 from companion.devices.bumble_backend import BumbleCentral
+from firmware_protocol import codec
 from firmware_protocol.errors import ErrorCode
+from firmware_protocol.gatt import CONTROL_CHAR_UUID
 from firmware_protocol.messages import (
     ButtonKind,
     ButtonPress,
@@ -32,8 +35,6 @@ from firmware_protocol.messages import (
     TimeSyncPing,
     TimeSyncPong,
 )
-from firmware_protocol import codec
-from firmware_protocol.gatt import CONTROL_CHAR_UUID
 from firmware_protocol.patterns import PATTERNS, pattern_table_messages
 from simulator import SimOptions, SimulatedWearable
 from simulator.faults import DelayLine
@@ -222,7 +223,7 @@ def test_jitter_is_seeded_bounded_and_keeps_order() -> None:
             times.append(loop.time() - sent)
 
         for i in range(20):
-            line.send(lambda i=i: deliver(i))
+            line.send(functools.partial(deliver, i))
         await asyncio.sleep(0.05)
         return arrivals, list(line.drawn)
 

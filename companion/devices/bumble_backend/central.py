@@ -133,7 +133,7 @@ async def open_central(
     async def close_transport() -> None:
         try:
             await device.power_off()
-        except Exception:  # noqa: BLE001 - the transport may be gone already
+        except Exception:
             logger.debug("power off failed on %s", adapter, exc_info=True)
         await transport.close()
 

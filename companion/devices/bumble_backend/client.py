@@ -59,8 +59,8 @@ class BumbleClient(BaseBleakClient):
         *,
         disconnected_callback: Callable[[], None] | None = None,
         timeout: float = 10.0,
-        services: set[str] | None = None,
-        **kwargs: Any,
+        services: set[str] | None = None,  # noqa: ARG002 - bleak passes it
+        **kwargs: Any,  # noqa: ARG002 - bleak passes it
     ) -> None:
         super().__init__(
             address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout
@@ -92,7 +92,7 @@ class BumbleClient(BaseBleakClient):
             raise BleakError(f"not connected to {self.address}")
         return self._peer
 
-    async def connect(self, pair: bool, **kwargs: Any) -> None:
+    async def connect(self, pair: bool, **kwargs: Any) -> None:  # noqa: ARG002 - bleak passes it
         if self._connection is not None:
             return
         device = self._central.device
@@ -164,14 +164,22 @@ class BumbleClient(BaseBleakClient):
         raise NotImplementedError("backstretch wearables do not pair")
 
     async def read_gatt_char(
-        self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
+        self,
+        characteristic: BleakGATTCharacteristic,
+        *,
+        use_cached: bool = False,  # noqa: ARG002 - bumble keeps no cache: always reads
+        **kwargs: Any,  # noqa: ARG002 - bleak passes it
     ) -> bytearray:
         peer = self._require_peer()
         async with bleak_errors(f"reading {characteristic.uuid}"):
             return bytearray(await peer.read_value(characteristic.handle))
 
     async def read_gatt_descriptor(
-        self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
+        self,
+        descriptor: BleakGATTDescriptor,
+        *,
+        use_cached: bool = False,  # noqa: ARG002 - bumble keeps no cache: always reads
+        **kwargs: Any,  # noqa: ARG002 - bleak passes it
     ) -> bytearray:
         peer = self._require_peer()
         async with bleak_errors(f"reading descriptor {descriptor.uuid}"):
@@ -192,7 +200,10 @@ class BumbleClient(BaseBleakClient):
             await peer.write_value(descriptor.handle, bytes(data), with_response=True)
 
     async def start_notify(
-        self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any
+        self,
+        characteristic: BleakGATTCharacteristic,
+        callback: NotifyCallback,
+        **kwargs: Any,  # noqa: ARG002 - bleak passes it
     ) -> None:
         self._require_peer()
         proxy = characteristic.obj

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback, BaseBleakScanner
 from bumble.core import UUID, AdvertisingData
@@ -11,7 +11,7 @@ from bumble.device import Advertisement
 
 from companion.devices.bumble_backend.central import BumbleCentral
 
-__all__ = ["BumbleScanner", "bleak_uuid", "bleak_address"]
+__all__ = ["BumbleScanner", "bleak_address", "bleak_uuid"]
 
 _UUID_LISTS = (
     AdvertisingData.Type.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
@@ -43,7 +43,7 @@ def advertisement_data(advertisement: Advertisement) -> AdvertisementData:
     data = advertisement.data
     uuids: list[str] = []
     for kind in _UUID_LISTS:
-        for group in data.get_all(kind):
+        for group in cast("list[list[UUID]]", data.get_all(kind)):
             for item in group:
                 text = bleak_uuid(item)
                 # bumble merges advertising data and scan response, repeating entries.
@@ -51,7 +51,7 @@ def advertisement_data(advertisement: Advertisement) -> AdvertisementData:
                     uuids.append(text)
     service_data: dict[str, bytes] = {}
     for kind in _SERVICE_DATA:
-        for service_uuid, payload in data.get_all(kind):
+        for service_uuid, payload in cast("list[tuple[UUID, bytes]]", data.get_all(kind)):
             service_data[bleak_uuid(service_uuid)] = bytes(payload)
     manufacturer: dict[int, bytes] = {}
     for company, payload in data.get_all(AdvertisingData.Type.MANUFACTURER_SPECIFIC_DATA):
@@ -80,8 +80,8 @@ class BumbleScanner(BaseBleakScanner):
         self,
         detection_callback: AdvertisementDataCallback | None,
         service_uuids: list[str] | None,
-        scanning_mode: str = "active",
-        **kwargs: Any,
+        scanning_mode: str = "active",  # noqa: ARG002 - bleak passes it
+        **kwargs: Any,  # noqa: ARG002 - bleak passes it
     ) -> None:
         super().__init__(detection_callback, service_uuids)
         self._token: object | None = None
