@@ -235,7 +235,9 @@ def _decode_pattern_table(seq: int, body: bytes) -> PatternTable:
         )
     flags, count = body[0], body[1]
     if flags & ~_REPLACE_FLAG:
-        raise ProtocolError(f"PatternTable flags 0x{flags:02x} use reserved bits")
+        raise ProtocolError(
+            f"PatternTable flags 0x{flags:02x} use reserved bits", ErrorCode.INVALID_FIELD
+        )
     patterns: list[PatternEntry] = []
     pos = 2
     end = len(body)
@@ -306,7 +308,9 @@ def _decode_caps(seq: int, body: bytes) -> Capabilities:
     _fixed(body, _CAPS.size, "Capabilities")
     version, buffer_size, max_size, motor, levels, features, resolution = _CAPS.unpack(body)
     if features & ~(_DISPLAY_FLAG | _BUTTON_FLAG):
-        raise ProtocolError(f"Capabilities features 0x{features:02x} use reserved bits")
+        raise ProtocolError(
+            f"Capabilities features 0x{features:02x} use reserved bits", ErrorCode.INVALID_FIELD
+        )
     return Capabilities(
         seq=seq,
         protocol_version=version,
