@@ -171,8 +171,11 @@ class SimulatedWearable:
         self.firmware.stop()
         self._rx.clear()
         self._tx.clear()
-        for task in list(self._tasks):
-            task.cancel()
+        if self._tasks:
+            # Let HCI commands in flight finish: bumble fails if their answer finds no waiter.
+            _done, pending = await asyncio.wait(list(self._tasks), timeout=1.0)
+            for task in pending:
+                task.cancel()
         controller, device = self._controller, self._device
         if controller is not None:
             drop_link(controller)
