@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from firmware_protocol import (
@@ -55,8 +54,7 @@ from firmware_protocol import (
 )
 from firmware_protocol.messages import HubMessage
 from tests.protocol.vector_fields import fields_of
-
-VECTORS_PATH = Path(__file__).resolve().parents[2] / "firmware_protocol" / "vectors.json"
+from tests.protocol.vectors import VECTORS_PATH
 
 ERM_CAPS = Capabilities(
     seq=1,
