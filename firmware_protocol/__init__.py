@@ -8,9 +8,10 @@ the device clock synced. SPEC.md and vectors.json are the reference for firmware
 
 from firmware_protocol.clock import ClockEstimator, SampleVerdict, SyncQuality
 from firmware_protocol.codec import decode, encode
-from firmware_protocol.cues import LATE_LIMIT_US, CueBuffer
+from firmware_protocol.cues import LATE_LIMIT_US, CueBuffer, scaled_intensity
 from firmware_protocol.device import (
     Reply,
+    apply_pattern_table,
     characteristic_for,
     check_characteristic,
     reply_for,
@@ -114,6 +115,7 @@ __all__ = [
     "SyncQuality",
     "TimeSyncPing",
     "TimeSyncPong",
+    "apply_pattern_table",
     "att_payload_size",
     "characteristic_for",
     "check_characteristic",
@@ -124,5 +126,6 @@ __all__ = [
     "pattern_id",
     "pattern_table_messages",
     "reply_for",
+    "scaled_intensity",
     "transition",
 ]

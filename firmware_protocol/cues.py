@@ -19,6 +19,11 @@ from firmware_protocol.messages import CueEntry, CueOutcome
 LATE_LIMIT_US: Final = 100_000
 
 
+def scaled_intensity(segment_intensity: int, cue_intensity: int) -> int:
+    """A segment's strength as a cue plays it: 255 x 255 stays 255, anything x 0 is off."""
+    return (segment_intensity * cue_intensity + 127) // 255
+
+
 class CueBuffer:
     """Pending cues ordered by deadline, with the checks a device applies to each batch.
 

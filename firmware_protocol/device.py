@@ -6,6 +6,7 @@ Python firmware can call, so that every device behaves alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Final
 
@@ -24,6 +25,7 @@ from firmware_protocol.messages import (
     HubMessage,
     LoadCues,
     Message,
+    PatternEntry,
     PatternTable,
     Pause,
     RequestStatus,
@@ -123,6 +125,23 @@ def transition(state: DeviceState, message: HubMessage) -> DeviceState:  # noqa:
     if isinstance(message, Clear):
         return DeviceState.IDLE if state is DeviceState.LOADED else state
     return state
+
+
+def apply_pattern_table(
+    table: Mapping[int, PatternEntry], message: PatternTable, capacity: int
+) -> dict[int, PatternEntry]:
+    """The device's pattern table after `message`, or PATTERN_TABLE_FULL (table unchanged).
+
+    `capacity` is how many patterns the device holds (at least the vocabulary's 9).
+    """
+    updated = {} if message.replace else dict(table)
+    updated.update((p.pattern_id, p) for p in message.patterns)
+    if len(updated) > capacity:
+        raise ProtocolError(
+            f"the pattern table would hold {len(updated)} patterns; this device holds {capacity}",
+            ErrorCode.PATTERN_TABLE_FULL,
+        )
+    return updated
 
 
 def _bad_state(message: HubMessage, state: DeviceState) -> ProtocolError:
