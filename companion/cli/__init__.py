@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Coach short back-stretching routines with haptic breath cues on a wearable.",
     )
     parser.add_argument("--version", action="version", version=f"backstretch {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-vv for debug)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.register_all(subparsers)
     return parser
@@ -32,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         parser.print_help()
         return 2
+    from companion.cli.logs import configure_logging
+
+    configure_logging(args.verbose)
     try:
         code: int = run(args)
     except KeyboardInterrupt:

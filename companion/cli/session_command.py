@@ -1,0 +1,190 @@
+"""`backstretch session ROUTINE ...`: run one session headless and report how it went."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from companion.cli.sim_options import add_adapter_argument, add_sim_arguments
+
+if TYPE_CHECKING:
+    from companion.cli.progress import ProgressLine
+    from companion.hub import Hub
+    from companion.session.engine import SessionResult
+    from routines import CuePlan
+    from simulator import SimOptions, SimulatedWearable
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "session",
+        help="run one session headless",
+        description="Run one session of ROUTINE on the wearable(s) and exit 0 when it completes.",
+    )
+    parser.add_argument("routine", metavar="ROUTINE", help="routine id (see `routines list`)")
+    parser.add_argument(
+        "--sim", action="store_true", help="use in-process simulated wearable(s) (--sim-* options)"
+    )
+    parser.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        metavar="NAME_OR_ADDRESS",
+        help="wearable to use (repeatable); default: the first backstretch wearable found",
+    )
+    parser.add_argument(
+        "--exercise",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only these exercises (repeatable), in the routine's order",
+    )
+    parser.add_argument("--pace", type=float, metavar="BPM", help="breaths per minute (3-12)")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, metavar="X", help="run X times faster (tests, demos)"
+    )
+    parser.add_argument(
+        "--delivery",
+        choices=("scheduled", "immediate"),
+        default="scheduled",
+        help="scheduled: cues loaded ahead on the device clock (default); "
+        "immediate: each cue written at its moment",
+    )
+    parser.add_argument("--trace", type=Path, metavar="FILE", help="write the JSON Lines trace")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary at the end")
+    parser.add_argument(
+        "--connect-timeout", type=float, default=15.0, metavar="S", help=argparse.SUPPRESS
+    )
+    add_adapter_argument(parser)
+    add_sim_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    return asyncio.run(_session(args))
+
+
+async def _session(args: argparse.Namespace) -> int:
+    from companion.cli.sim_options import sim_options_from_args
+    from companion.errors import HubError
+    from companion.hub import Hub
+    from routines import load_library
+
+    if args.speed <= 0:
+        raise HubError(f"--speed must be above 0, not {args.speed:g}")
+    hub = Hub(load_library())
+    # Compile first: a wrong routine, exercise or pace fails before any radio work.
+    plan = hub.plan(args.routine, exercises=args.exercise, pace_bpm=args.pace, speed=args.speed)
+    sims = sim_options_from_args(args) if args.sim else None
+    result, interrupted = await _coach(hub, plan, args, sims)
+    return _report(args, result, interrupted)
+
+
+async def _coach(
+    hub: Hub, plan: CuePlan, args: argparse.Namespace, sims: list[SimOptions] | None
+) -> tuple[SessionResult, bool]:
+    """Connect, run the session to its end (or Ctrl+C), close; the result and if interrupted."""
+    import asyncio
+    import signal
+    import sys
+
+    from companion.cli.progress import ProgressLine
+    from companion.devices.link import Delivery
+    from companion.devices.native import NativeOptions
+    from companion.devices.radio import open_radio
+
+    options = NativeOptions(delivery=Delivery(args.delivery), max_attempts=3)
+    interrupted = False
+    async with open_radio(sim=sims, adapter=args.adapter) as radio:
+        try:
+            count = len(sims) if sims else 1
+            await hub.connect(
+                radio, args.device, count=count, options=options, timeout=args.connect_timeout
+            )
+            engine = hub.start_session(plan)
+
+            def interrupt() -> None:
+                nonlocal interrupted
+                interrupted = True
+                if engine.active:
+                    engine.stop("stopped with Ctrl+C")
+
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGINT, interrupt)
+            progress = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.json else None
+            watcher = asyncio.create_task(_show_progress(hub, progress)) if progress else None
+            result = await engine.wait()
+            loop.remove_signal_handler(signal.SIGINT)
+            if watcher is not None:
+                watcher.cancel()
+            if radio.wearables:
+                result = _with_motor_traces(result, radio.wearables)
+        finally:
+            await hub.close()
+    return result, interrupted
+
+
+def _report(args: argparse.Namespace, result: SessionResult, interrupted: bool) -> int:
+    import json
+    import sys
+
+    from companion.session.trace import figures_from_trace, summary, write_trace
+
+    if args.trace:
+        write_trace(args.trace, result)
+    figures = figures_from_trace(result.planned, result.executed)
+    if args.json:
+        print(json.dumps(summary(result, figures)))
+    else:
+        print(_human_summary(result, figures.executed, figures.p50, figures.p99, figures.max))
+    if interrupted:
+        print(
+            "backstretch: session stopped with Ctrl+C; the wearable was told to stop.",
+            file=sys.stderr,
+        )
+        return 130
+    if result.status.value != "completed":
+        print(f"backstretch: session aborted: {result.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _with_motor_traces(result: SessionResult, wearables: list[SimulatedWearable]) -> SessionResult:
+    """With a simulator, `executed` is what its motor really did, read in the host clock."""
+    import dataclasses
+
+    from companion.session.engine import ExecutedCue
+    from companion.session.figures import onset_figures
+
+    executed = tuple(
+        ExecutedCue(pulse.cue_id, pulse.pattern, pulse.t, wearable.name)
+        for wearable in wearables
+        for pulse in wearable.trace
+    )
+    figures = onset_figures(result.planned, executed, len(wearables))
+    return dataclasses.replace(result, executed=executed, figures=figures)
+
+
+async def _show_progress(hub: Hub, progress: ProgressLine) -> None:
+    import asyncio
+
+    try:
+        while True:
+            progress.show(hub.snapshot(), hub.engine.plan.duration_s if hub.engine else 0.0)
+            await asyncio.sleep(0.25)
+    finally:
+        progress.clear()
+
+
+def _human_summary(
+    result: SessionResult, executed: int, p50: float, p99: float, worst: float
+) -> str:
+    minutes, seconds = divmod(round(result.ended - result.started), 60)
+    return (
+        f"{result.routine}: {result.status.value} in {minutes}:{seconds:02d}; "
+        f"{executed}/{len(result.planned)} cues felt; "
+        f"onset error p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms"
+    )

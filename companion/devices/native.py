@@ -1,0 +1,507 @@
+"""The native profile: a wearable running our firmware protocol (firmware_protocol/SPEC.md).
+
+The link keeps the device's clock synced and, in scheduled delivery, loads cues with
+device-clock deadlines at least `horizon_s` ahead, so the device plays them on its own
+clock and neither BLE latency nor a short drop reaches the person's skin. In immediate
+delivery it writes "cue now" at each cue's moment, early by the estimated one-way
+latency: what a simple band gets, and the baseline the benchmark measures against.
+
+All radio work happens in the link's own task (`run`); the engine-facing methods only
+change the link's schedule and wake that task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bleak import BleakClient
+from bleak.backends.client import BaseBleakClient
+from bleak.backends.device import BLEDevice
+from bleak.exc import BleakError
+
+import firmware_protocol as fp
+from companion.devices.link import Delivery, DeviceLink, LinkState, LinkStatus, TimedCue
+from companion.errors import DeviceError
+from companion.events import (
+    BatteryChanged,
+    ButtonPressed,
+    CueExecuted,
+    DeviceConnected,
+    DeviceLost,
+    EventSink,
+)
+from firmware_protocol import gatt
+from firmware_protocol.clock import ClockEstimator, SampleVerdict
+from firmware_protocol.codec import CUE_ENTRY_SIZE, LOAD_CUES_OVERHEAD
+from firmware_protocol.messages import BATTERY_UNKNOWN
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+# Keep at least this much of the plan on the device: a drop shorter than this loses nothing.
+DEFAULT_HORIZON_S = 8.0
+# Pings at connect; the estimator keeps the ones with the smallest round trip.
+SYNC_BURST = 16
+RESYNC_BURST = 4
+PONG_TIMEOUT_S = 1.0
+REPLY_TIMEOUT_S = 3.0
+CONNECT_TIMEOUT_S = 10.0
+# Reconnect backoff: doubles from the first to the cap, each wait with +-25 % jitter.
+BACKOFF_FIRST_S = 0.25
+BACKOFF_CAP_S = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class NativeOptions:
+    delivery: Delivery = Delivery.SCHEDULED
+    horizon_s: float = DEFAULT_HORIZON_S
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+    # Give up after this many failed connects in a row; None retries forever (the daemon).
+    max_attempts: int | None = None
+
+
+class NativeLink(DeviceLink):
+    """A link to one wearable speaking the backstretch protocol."""
+
+    def __init__(
+        self,
+        device: BLEDevice | str,
+        *,
+        name: str = "",
+        backend: type[BaseBleakClient] | None = None,
+        options: NativeOptions | None = None,
+        clock: Clock = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._device = device
+        self._address = device if isinstance(device, str) else device.address
+        self._name = name or (device.name if isinstance(device, BLEDevice) else "") or ""
+        self._backend = backend
+        self.options = options or NativeOptions()
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._state = LinkState.CONNECTING
+        self._client: BleakClient | None = None
+        self._publish: EventSink = lambda _event: None
+        self._capabilities: fp.Capabilities | None = None
+        self._battery: int | None = None
+        self._estimator = ClockEstimator()
+        self._seq = 0
+        self._reassembler = fp.Reassembler()
+        self._fragmenters: dict[str, fp.Fragmenter] = {}
+        # Replies in flight: Status/ErrorReport by the seq they answer, the Capabilities
+        # that answer Hello, and pongs by the hub timestamp they echo.
+        self._acks: dict[int, asyncio.Future[fp.Status | fp.ErrorReport]] = {}
+        self._capabilities_reply: asyncio.Future[fp.Capabilities] | None = None
+        self._pongs: dict[int, asyncio.Future[tuple[fp.TimeSyncPong, float]]] = {}
+        # The schedule: cues not yet handed to the device (scheduled) or not yet written
+        # (immediate); and the cues the device holds, by id.
+        self._pending: list[TimedCue] = []
+        self._loaded: dict[int, TimedCue] = {}
+        # What the engine asked for since the task last ran; the task sends the messages.
+        self._clear_needed = False
+        self._pause_needed = False
+        self._stop_needed = False
+        # Our mirror of the device's state, moved by what we send (firmware_protocol rules).
+        self._device_state = fp.DeviceState.IDLE
+        self._wake = asyncio.Event()
+        self._disconnected = asyncio.Event()
+        self._closed = asyncio.Event()
+
+    # -- engine-facing, non-blocking -------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self._address
+
+    @property
+    def status(self) -> LinkStatus:
+        quality = self._estimator.quality(self._clock()) if self._estimator.synced else None
+        return LinkStatus(
+            id=self._address,
+            name=self._name,
+            profile="native",
+            state=self._state,
+            battery=self._battery,
+            rssi=None,
+            clock_rtt_ms=round(quality.min_rtt_s * 1000, 2) if quality else None,
+            clock_drift_ppm=round(quality.drift_ppm, 1) if quality else None,
+        )
+
+    def play(self, cues: Sequence[TimedCue]) -> None:
+        self._pending = sorted(cues, key=lambda cue: cue.deadline)
+        self._clear_needed = self._clear_needed or bool(self._loaded)
+        self._stop_needed = False
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._pending = []
+        self._pause_needed = True
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._pending = []
+        self._pause_needed = self._clear_needed = False
+        self._stop_needed = True
+        self._wake.set()
+
+    def holds_until(self) -> float:
+        if self.options.delivery is Delivery.IMMEDIATE or not self._loaded:
+            return self._clock()
+        return max(cue.deadline for cue in self._loaded.values())
+
+    # -- the link's own task ---------------------------------------------------------
+
+    async def run(self, publish: EventSink) -> None:
+        self._publish = publish
+        attempts = 0
+        delay = BACKOFF_FIRST_S
+        first = True
+        while not self._closed.is_set():
+            try:
+                await self._connect(first=first)
+            except (DeviceError, BleakError, TimeoutError, fp.ProtocolError, OSError) as exc:
+                attempts += 1
+                limit = self.options.max_attempts
+                if limit is not None and attempts >= limit:
+                    self._state = LinkState.CLOSED
+                    raise DeviceError(
+                        f"cannot connect to {self._describe()} after {attempts} attempts: {exc}"
+                    ) from exc
+                wait = delay * self._rng.uniform(0.75, 1.25)
+                log.info("%s: connect failed (%s); retrying in %.1f s", self._describe(), exc, wait)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, BACKOFF_CAP_S)
+                continue
+            first = False
+            attempts = 0
+            delay = BACKOFF_FIRST_S
+            self._state = LinkState.READY
+            publish(DeviceConnected(device_id=self.id, name=self._name, profile="native"))
+            reason = await self._serve()
+            if self._closed.is_set():
+                break
+            self._state = LinkState.RECONNECTING
+            publish(DeviceLost(device_id=self.id, name=self._name, reason=reason))
+        self._state = LinkState.CLOSED
+
+    async def close(self) -> None:
+        self._closed.set()
+        client = self._client
+        if client is not None and client.is_connected:
+            with contextlib.suppress(BleakError, TimeoutError, OSError, fp.ProtocolError):
+                if self._device_state is not fp.DeviceState.IDLE or self._stop_needed:
+                    await self._send(fp.Abort(seq=self._next_seq()))
+                await client.disconnect()
+        self._state = LinkState.CLOSED
+        self._wake.set()
+
+    def _describe(self) -> str:
+        return f"{self._name} ({self._address})" if self._name else self._address
+
+    def _next_seq(self) -> int:
+        # 0xFFFF is NO_SEQ, never a message's own number.
+        self._seq = (self._seq + 1) % fp.NO_SEQ
+        return self._seq
+
+    # -- connecting ------------------------------------------------------------------
+
+    async def _connect(self, *, first: bool) -> None:
+        self._disconnected.clear()
+        # A new connection restarts transfer ids in both directions.
+        self._reassembler = fp.Reassembler()
+        client = BleakClient(
+            self._device,
+            disconnected_callback=lambda _client: self._disconnected.set(),
+            timeout=self.options.connect_timeout_s,
+            backend=self._backend,
+        )
+        await client.connect()
+        self._client = client
+        payload = fp.att_payload_size(client.mtu_size)
+        self._fragmenters = {
+            gatt.CONTROL_CHAR_UUID: fp.Fragmenter(payload),
+            gatt.DATA_CHAR_UUID: fp.Fragmenter(payload),
+        }
+        try:
+            await self._handshake(client, first=first)
+        except BaseException:
+            with contextlib.suppress(BleakError, TimeoutError, OSError):
+                await client.disconnect()
+            self._client = None
+            raise
+
+    async def _handshake(self, client: BleakClient, *, first: bool) -> None:
+        """Subscribe, learn the device, sync its clock and pick up where it is."""
+        if gatt.SERVICE_UUID not in {s.uuid for s in client.services}:
+            raise DeviceError(f"{self._describe()} is not a backstretch wearable")
+        if not self._name:
+            self._name = client.name
+        await client.start_notify(gatt.EVENT_CHAR_UUID, self._on_notify)
+        if first:
+            self._capabilities = await self._hello()
+            for table in fp.pattern_table_messages(self._capabilities, first_seq=self._next_seq()):
+                self._seq = table.seq
+                await self._request(table)
+        else:
+            info = fp.decode(bytes(await client.read_gatt_char(gatt.INFO_CHAR_UUID)))
+            if not isinstance(info, fp.Capabilities):
+                raise DeviceError(f"{self._describe()} sent no capabilities")
+            self._capabilities = info
+        await self._sync(SYNC_BURST if first else RESYNC_BURST)
+        status = await self._request(fp.RequestStatus(seq=self._next_seq()))
+        self._device_state = status.state
+        if not first and status.state is fp.DeviceState.IDLE and self._loaded:
+            # The device lost what it held (a reboot): load it all again.
+            self._pending = sorted(
+                [*self._loaded.values(), *self._pending], key=lambda c: c.deadline
+            )
+            self._loaded.clear()
+
+    async def _sync(self, pings: int) -> None:
+        for _ in range(pings):
+            sent = self._clock()
+            ping = fp.TimeSyncPing.at(sent, seq=self._next_seq())
+            future: asyncio.Future[tuple[fp.TimeSyncPong, float]] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self._pongs[ping.hub_timestamp_us] = future
+            try:
+                await self._send(ping)
+                pong, received = await asyncio.wait_for(future, PONG_TIMEOUT_S)
+            except TimeoutError:
+                log.debug("%s: a time-sync pong did not come", self._describe())
+                continue
+            finally:
+                self._pongs.pop(ping.hub_timestamp_us, None)
+            if self._estimator.add_pong(pong, received) is SampleVerdict.CLOCK_JUMP:
+                log.warning("%s: the device clock jumped; clock sync restarted", self._describe())
+        if not self._estimator.synced:
+            raise DeviceError(f"{self._describe()} did not answer the clock sync")
+
+    # -- serving a connection --------------------------------------------------------
+
+    async def _serve(self) -> str:
+        """Deliver until the link drops; returns why it dropped."""
+        disconnected = asyncio.create_task(self._disconnected.wait())
+        try:
+            while not self._closed.is_set():
+                self._wake.clear()
+                if self._disconnected.is_set():
+                    return "link lost"
+                try:
+                    timeout = await self._deliver()
+                except (BleakError, TimeoutError, OSError) as exc:
+                    if self._disconnected.is_set() or self._closed.is_set():
+                        return "link lost"
+                    log.warning("%s: %s", self._describe(), exc)
+                    timeout = 0.5
+                waker = asyncio.create_task(self._wake.wait())
+                await asyncio.wait(
+                    {waker, disconnected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                waker.cancel()
+            return "closed"
+        finally:
+            disconnected.cancel()
+
+    async def _deliver(self) -> float:
+        """One round of radio work; returns how long to wait before the next."""
+        now = self._clock()
+        if self._stop_needed:
+            self._stop_needed = False
+            self._loaded.clear()
+            await self._send(fp.Abort(seq=self._next_seq()))
+        if self._pause_needed:
+            # Stop the motor at once, then drop what it holds: the engine re-plans.
+            self._pause_needed = False
+            self._clear_needed = True
+            if self._device_state is fp.DeviceState.PLAYING:
+                await self._send(fp.Pause(seq=self._next_seq()))
+        if self._clear_needed:
+            self._clear_needed = False
+            self._loaded.clear()
+            await self._send(fp.Clear(seq=self._next_seq()))
+        if self._estimator.needs_resync(now):
+            await self._sync(RESYNC_BURST)
+        if self.options.delivery is Delivery.IMMEDIATE:
+            return await self._deliver_immediate()
+        return await self._deliver_scheduled()
+
+    async def _deliver_scheduled(self) -> float:
+        now = self._clock()
+        # Forget cues whose moment is well past (their reports may have been lost).
+        for cue_id in [i for i, c in self._loaded.items() if c.deadline < now - 2.0]:
+            del self._loaded[cue_id]
+        caps = self._capabilities
+        assert caps is not None
+        free = caps.cue_buffer_size - len(self._loaded)
+        horizon = now + self.options.horizon_s
+        due: list[TimedCue] = []
+        while self._pending and free > 0 and self._pending[0].deadline <= horizon:
+            cue = self._pending.pop(0)
+            if cue.deadline < now:
+                log.info("%s: cue %d missed its moment", self._describe(), cue.cue_id)
+                continue
+            due.append(cue)
+            free -= 1
+        if due:
+            entries = [
+                fp.CueEntry(
+                    cue_id=cue.cue_id,
+                    deadline_us=self._estimator.to_device_us(cue.deadline),
+                    pattern_id=fp.pattern_id(cue.pattern),
+                )
+                for cue in due
+            ]
+            per_batch = max(1, (caps.max_message_size - LOAD_CUES_OVERHEAD) // CUE_ENTRY_SIZE)
+            for first in range(0, len(entries), per_batch):
+                batch = tuple(entries[first : first + per_batch])
+                await self._send(fp.LoadCues(seq=self._next_seq(), cues=batch))
+            for cue in due:
+                self._loaded[cue.cue_id] = cue
+            await self._arm_device()
+        if self._pending:
+            # Top up again when the earliest pending cue enters the horizon.
+            return max(0.05, min(1.0, self._pending[0].deadline - horizon))
+        return 1.0
+
+    async def _deliver_immediate(self) -> float:
+        while self._pending:
+            cue = self._pending[0]
+            # Write early by the one-way latency so the cue lands on time.
+            one_way = self._estimator.quality(cue.deadline).min_rtt_s / 2
+            write_at = cue.deadline - one_way
+            delay = write_at - self._clock()
+            if delay > 0.02:
+                # Far enough: wait in the serve loop, where a new schedule can wake us.
+                return delay - 0.01
+            await _sleep_until(write_at, self._clock)
+            self._pending.pop(0)
+            if self._clock() - cue.deadline > 0.5:
+                log.info("%s: cue %d missed its moment", self._describe(), cue.cue_id)
+                continue
+            self._loaded[cue.cue_id] = cue
+            pattern = fp.pattern_id(cue.pattern)
+            await self._send(fp.CueNow(seq=self._next_seq(), cue_id=cue.cue_id, pattern_id=pattern))
+        return 1.0
+
+    async def _arm_device(self) -> None:
+        """Make the device play what it holds, from whatever state it is in."""
+        if self._device_state in (fp.DeviceState.IDLE, fp.DeviceState.LOADED):
+            await self._send(fp.Start(seq=self._next_seq()))
+        elif self._device_state is fp.DeviceState.PAUSED:
+            await self._send(fp.Resume(seq=self._next_seq()))
+
+    # -- messages --------------------------------------------------------------------
+
+    async def _send(self, message: fp.HubMessage) -> None:
+        client = self._client
+        if client is None or not client.is_connected:
+            raise DeviceError(f"{self._describe()} is not connected")
+        self._device_state = fp.transition(self._device_state, message)
+        char = fp.characteristic_for(message)
+        # The data characteristic is written without response: cue batches stream.
+        with_response = char != gatt.DATA_CHAR_UUID
+        for fragment in self._fragmenters[char].split(fp.encode(message)):
+            await client.write_gatt_char(char, fragment, response=with_response)
+
+    async def _hello(self) -> fp.Capabilities:
+        future: asyncio.Future[fp.Capabilities] = asyncio.get_running_loop().create_future()
+        self._capabilities_reply = future
+        try:
+            await self._send(fp.Hello(seq=self._next_seq()))
+            return await asyncio.wait_for(future, REPLY_TIMEOUT_S)
+        except TimeoutError:
+            raise DeviceError(f"{self._describe()} did not answer Hello") from None
+        finally:
+            self._capabilities_reply = None
+
+    async def _request(self, message: fp.HubMessage) -> fp.Status:
+        """Send a control message and wait for the Status that acknowledges it."""
+        future: asyncio.Future[fp.Status | fp.ErrorReport] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._acks[message.seq] = future
+        try:
+            await self._send(message)
+            answer = await asyncio.wait_for(future, REPLY_TIMEOUT_S)
+        except TimeoutError:
+            raise DeviceError(
+                f"{self._describe()} did not answer {type(message).__name__}"
+            ) from None
+        finally:
+            self._acks.pop(message.seq, None)
+        if isinstance(answer, fp.ErrorReport):
+            raise DeviceError(
+                f"{self._describe()} refused {type(message).__name__}: {answer.code.name}"
+            )
+        return answer
+
+    def _on_notify(self, _sender: object, data: bytearray) -> None:
+        received = self._clock()
+        try:
+            frame = self._reassembler.feed(bytes(data), received)
+            if frame is None:
+                return
+            message = fp.decode(frame)
+        except fp.ProtocolError as exc:
+            log.warning("%s sent a malformed frame: %s", self._describe(), exc)
+            return
+        if isinstance(message, fp.TimeSyncPong):
+            pong = self._pongs.get(message.hub_timestamp_us)
+            if pong is not None and not pong.done():
+                pong.set_result((message, received))
+        elif isinstance(message, fp.CueExecuted):
+            cue = self._loaded.pop(message.cue_id, None)
+            if message.outcome is fp.CueOutcome.PLAYED and cue is not None:
+                t = self._estimator.to_hub(message.device_time_us)
+                self._publish(CueExecuted(device_id=self.id, cue_id=message.cue_id, t=t))
+        elif isinstance(message, fp.ButtonPress):
+            self._publish(ButtonPressed(device_id=self.id, press=message.kind.name.lower()))
+        elif isinstance(message, fp.Status):
+            self._on_status(message)
+            self._answer(message.ack_seq, message)
+        elif isinstance(message, fp.ErrorReport):
+            if not self._answer(message.ref_seq, message):
+                log.warning(
+                    "%s refused message %d: %s (detail %d)",
+                    self._describe(),
+                    message.ref_seq,
+                    message.code.name,
+                    message.detail,
+                )
+        elif isinstance(message, fp.Capabilities):
+            waiter = self._capabilities_reply
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+
+    def _answer(self, seq: int, message: fp.Status | fp.ErrorReport) -> bool:
+        future = self._acks.get(seq)
+        if future is None or future.done():
+            return False
+        future.set_result(message)
+        return True
+
+    def _on_status(self, status: fp.Status) -> None:
+        battery = None if status.battery_percent == BATTERY_UNKNOWN else status.battery_percent
+        if battery is not None and battery != self._battery:
+            self._battery = battery
+            self._publish(BatteryChanged(device_id=self.id, battery=battery))
+
+
+async def _sleep_until(deadline: float, clock: Clock) -> None:
+    """Sleep to `deadline`; the last 2 ms by polling the clock, as asyncio's timer fires
+    about 1 ms late. Host-timed delivery inherits that floor otherwise."""
+    remaining = deadline - clock()
+    if remaining > 0.002:
+        await asyncio.sleep(remaining - 0.002)
+    while clock() < deadline:
+        pass
