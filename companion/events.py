@@ -125,6 +125,22 @@ class CueExecuted(HubEvent):
 EventSink = Callable[[HubEvent], None]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettingsChanged(HubEvent):
+    """The selected routine, the pace or the schedule switch changed."""
+
+    event_type: ClassVar[str] = "settings_changed"
+    routine: str
+    pace_bpm: float | None
+    schedule_enabled: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReminderPlayed(HubEvent):
+    event_type: ClassVar[str] = "reminder"
+    devices: int
+
+
 class Subscription:
     """A subscriber's queue. Iterate it in the subscriber's own task."""
 

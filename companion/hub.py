@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from companion.devices.discovery import find_wearables
 from companion.devices.link import DeviceLink
@@ -26,14 +27,33 @@ from companion.events import (
     DeviceLost,
     EventBus,
     HubEvent,
+    ReminderPlayed,
+    SettingsChanged,
 )
 from companion.session.engine import ExecutedCue, SessionEngine, SessionState
 from companion.state import DeviceState, HubSnapshot
-from routines import CuePlan, PlanOptions, RoutineLibrary, compile_plan
+from routines import (
+    MAX_PACE_BPM,
+    MIN_PACE_BPM,
+    CuePlan,
+    PlanOptions,
+    RoutineLibrary,
+    compile_plan,
+)
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+
+DEFAULT_ROUTINE = "one-minute-back"
+
+
+class SessionCounts(Protocol):
+    """What the history service tells the state snapshot (cheap: called often)."""
+
+    def sessions_today(self) -> int: ...
+
+    def streak_days(self) -> int: ...
 
 
 class Hub:
@@ -47,6 +67,9 @@ class Hub:
         clock: Clock = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         abort_after_s: float = 120.0,
+        routine: str = DEFAULT_ROUTINE,
+        pace_bpm: float | None = None,
+        counts: SessionCounts | None = None,
     ) -> None:
         self.library = library
         self.bus = bus or EventBus()
@@ -55,9 +78,11 @@ class Hub:
         self.abort_after_s = abort_after_s
         self.links: list[DeviceLink] = []
         self.engine: SessionEngine | None = None
+        self.counts = counts
+        # What a bare "start" (a key, a button, an MQTT command, a schedule) runs.
+        self.routine = routine
+        self.pace_bpm = pace_bpm
         self.schedule_enabled = False
-        self.sessions_today = 0
-        self.streak_days = 0
         self._link_tasks: dict[str, asyncio.Task[None]] = {}
         self._pattern_names: dict[int, str] = {}
 
@@ -140,7 +165,60 @@ class Hub:
         await asyncio.gather(*self._link_tasks.values(), return_exceptions=True)
         self._link_tasks.clear()
 
+    def remind(self) -> int:
+        """Play the reminder pattern on every connected wearable; how many were told."""
+        ready = [link for link in self.links if link.ready]
+        for link in ready:
+            link.alert("reminder")
+        self.bus.publish(ReminderPlayed(devices=len(ready)))
+        return len(ready)
+
+    # -- settings --------------------------------------------------------------------
+
+    def select_routine(self, routine_id: str) -> None:
+        """Choose what a bare start runs; raises RoutineError for an unknown id."""
+        self.routine = self.library.get(routine_id).id
+        self._settings_changed()
+
+    def set_pace(self, pace_bpm: float | None) -> None:
+        """Breaths per minute for the next sessions (None: each routine's own)."""
+        if pace_bpm is not None and not MIN_PACE_BPM <= pace_bpm <= MAX_PACE_BPM:
+            raise SessionError(
+                f"pace must be {MIN_PACE_BPM:g} to {MAX_PACE_BPM:g} breaths per minute, "
+                f"not {pace_bpm:g}"
+            )
+        self.pace_bpm = pace_bpm
+        self._settings_changed()
+
+    def set_schedule_enabled(self, enabled: bool) -> None:
+        self.schedule_enabled = enabled
+        self._settings_changed()
+
+    def _settings_changed(self) -> None:
+        self.bus.publish(
+            SettingsChanged(
+                routine=self.routine, pace_bpm=self.pace_bpm, schedule_enabled=self.schedule_enabled
+            )
+        )
+
     # -- sessions --------------------------------------------------------------------
+
+    def start(
+        self,
+        routine_id: str | None = None,
+        *,
+        exercises: Sequence[str] | None = None,
+        pace_bpm: float | None = None,
+        speed: float = 1.0,
+    ) -> SessionEngine:
+        """Compile and start a session; defaults are the selected routine and pace."""
+        plan = self.plan(
+            routine_id or self.routine,
+            exercises=exercises,
+            pace_bpm=pace_bpm if pace_bpm is not None else self.pace_bpm,
+            speed=speed,
+        )
+        return self.start_session(plan)
 
     def plan(
         self,
@@ -212,12 +290,12 @@ class Hub:
         )
         common = {
             "schedule_enabled": self.schedule_enabled,
-            "sessions_today": self.sessions_today,
-            "streak_days": self.streak_days,
+            "sessions_today": self.counts.sessions_today() if self.counts else 0,
+            "streak_days": self.counts.streak_days() if self.counts else 0,
             "devices": devices,
         }
         if self.engine is None:
-            return HubSnapshot(**common)
+            return HubSnapshot(routine=self.routine, pace_bpm=self.pace_bpm, **common)
         view = self.engine.view()
         now = self.clock()
         ends_at = None

@@ -86,6 +86,10 @@ class DeviceLink(ABC):
         """The session is over (completed or aborted): drop what is to come, tell the device."""
 
     @abstractmethod
+    def alert(self, pattern: str) -> None:
+        """Play one pattern as soon as possible, outside any session (a reminder)."""
+
+    @abstractmethod
     def holds_until(self) -> float:
         """Hub time up to which the device can go on without the hub (cues it already holds)."""
 

@@ -109,6 +109,7 @@ class NativeLink(DeviceLink):
         self._clear_needed = False
         self._pause_needed = False
         self._stop_needed = False
+        self._alerts: list[str] = []
         # Our mirror of the device's state, moved by what we send (firmware_protocol rules).
         self._device_state = fp.DeviceState.IDLE
         self._wake = asyncio.Event()
@@ -150,6 +151,10 @@ class NativeLink(DeviceLink):
         self._pending = []
         self._pause_needed = self._clear_needed = False
         self._stop_needed = True
+        self._wake.set()
+
+    def alert(self, pattern: str) -> None:
+        self._alerts.append(pattern)
         self._wake.set()
 
     def holds_until(self) -> float:
@@ -329,6 +334,10 @@ class NativeLink(DeviceLink):
             self._clear_needed = False
             self._loaded.clear()
             await self._send(fp.Clear(seq=self._next_seq()))
+        while self._alerts:
+            pattern = fp.pattern_id(self._alerts.pop(0))
+            # Alerts use cue id 0xFFFF, which no plan reaches.
+            await self._send(fp.CueNow(seq=self._next_seq(), cue_id=0xFFFF, pattern_id=pattern))
         if self._estimator.needs_resync(now):
             await self._sync(RESYNC_BURST)
         if self.options.delivery is Delivery.IMMEDIATE:

@@ -38,6 +38,9 @@ class RecordingLink(DeviceLink):
     def stop(self) -> None:
         self.calls.append(("stop", ()))
 
+    def alert(self, pattern: str) -> None:
+        self.calls.append(("alert:" + pattern, ()))
+
     def holds_until(self) -> float:
         return self.held_until
 
