@@ -20,8 +20,13 @@ LATE_LIMIT_US: Final = 100_000
 
 
 def scaled_intensity(segment_intensity: int, cue_intensity: int) -> int:
-    """A segment's strength as a cue plays it: 255 x 255 stays 255, anything x 0 is off."""
-    return (segment_intensity * cue_intensity + 127) // 255
+    """A segment's strength as a cue plays it: 255 x 255 stays 255, anything x 0 is off.
+
+    Two non-zero strengths never scale down to off: a cue that was meant to be felt is felt.
+    """
+    if not segment_intensity or not cue_intensity:
+        return 0
+    return max(1, (segment_intensity * cue_intensity + 127) // 255)
 
 
 class CueBuffer:
