@@ -110,14 +110,17 @@ async def _coach(
                 nonlocal interrupted
                 interrupted = True
                 if engine.active:
-                    engine.stop("stopped with Ctrl+C")
+                    engine.stop("stopped by a signal (Ctrl+C or SIGTERM)")
 
             loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGINT, interrupt)
+            # Ctrl+C and SIGTERM both stop the session cleanly: the devices are told.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, interrupt)
             progress = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.json else None
             watcher = asyncio.create_task(_show_progress(hub, progress)) if progress else None
             result = await engine.wait()
-            loop.remove_signal_handler(signal.SIGINT)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
             if watcher is not None:
                 watcher.cancel()
             if radio.wearables:
@@ -142,7 +145,7 @@ def _report(args: argparse.Namespace, result: SessionResult, interrupted: bool) 
         print(_human_summary(result, figures.executed, figures.p50, figures.p99, figures.max))
     if interrupted:
         print(
-            "backstretch: session stopped with Ctrl+C; the wearable was told to stop.",
+            "backstretch: session stopped; the wearable was told to stop.",
             file=sys.stderr,
         )
         return 130
