@@ -8,7 +8,7 @@ the device clock synced. SPEC.md and vectors.json are the reference for firmware
 
 from firmware_protocol.clock import ClockEstimator, SampleVerdict, SyncQuality
 from firmware_protocol.codec import decode, encode
-from firmware_protocol.cues import LATE_LIMIT_US, CueBuffer, scaled_intensity
+from firmware_protocol.cues import LATE_LIMIT_US, CueBuffer, cue_batches, scaled_intensity
 from firmware_protocol.device import (
     Reply,
     apply_pattern_table,
@@ -119,6 +119,7 @@ __all__ = [
     "att_payload_size",
     "characteristic_for",
     "check_characteristic",
+    "cue_batches",
     "decode",
     "encode",
     "fit_text",

@@ -208,6 +208,15 @@ class ClockEstimator:
         device_s = (device_us - fit.ref_device_us) / 1_000_000
         return fit.ref_hub + (device_s - fit.offset_s) / fit.rate
 
+    def offset_s(self, hub_t: float) -> float:
+        """Device clock minus hub clock at hub time `hub_t`, in seconds."""
+        return self.to_device_us(hub_t) / 1_000_000 - hub_t
+
+    @property
+    def drift_ppm(self) -> float:
+        """How much faster the device clock runs than the hub's, in parts per million."""
+        return (self._require_fit().rate - 1.0) * 1_000_000
+
     def needs_resync(self, now: float) -> bool:
         """True when the hub should ping again (SPEC.md, "When to re-sync").
 

@@ -11,12 +11,34 @@ import bisect
 from collections.abc import Container, Sequence
 from typing import Final
 
+from firmware_protocol.codec import CUE_ENTRY_SIZE, LOAD_CUES_OVERHEAD
 from firmware_protocol.errors import ErrorCode, ProtocolError
 from firmware_protocol.messages import CueEntry, CueOutcome
 
 # A cue found more than this late (device busy, or deadline passed while disconnected) is
 # skipped and reported as SKIPPED: a breath cue felt 100 ms off the screen is already wrong.
 LATE_LIMIT_US: Final = 100_000
+_MAX_BATCH: Final = 255  # the cue count is a u8
+
+
+def cue_batches(
+    cues: Sequence[CueEntry], max_message_size: int, max_cues: int | None = None
+) -> list[tuple[CueEntry, ...]]:
+    """`cues` cut into LoadCues-sized batches, in order (hub side).
+
+    Each batch encodes within `max_message_size` (the device's) and holds at most 255 cues,
+    and at most `max_cues` (e.g. the free slots the last Status reported).
+    """
+    per_message = min(_MAX_BATCH, (max_message_size - LOAD_CUES_OVERHEAD) // CUE_ENTRY_SIZE)
+    if max_cues is not None:
+        per_message = min(per_message, max_cues)
+    if per_message < 1:
+        raise ProtocolError(
+            f"a {max_message_size}-byte message with room for {max_cues} cues cannot carry one "
+            "cue; wait for free slots",
+            ErrorCode.BUFFER_FULL if max_cues == 0 else ErrorCode.MESSAGE_TOO_LARGE,
+        )
+    return [tuple(cues[i : i + per_message]) for i in range(0, len(cues), per_message)]
 
 
 def scaled_intensity(segment_intensity: int, cue_intensity: int) -> int:

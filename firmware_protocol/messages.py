@@ -571,7 +571,10 @@ MESSAGE_CLASSES: Final[tuple[type[Message], ...]] = (
 
 
 def fit_text(text: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
-    """`text` cut to at most `max_bytes` of UTF-8, never inside a character."""
+    """`text` cut to at most `max_bytes` of UTF-8, never inside a character.
+
+    For a device with a small max message size pass `caps.max_message_size - 5`.
+    """
     if max_bytes < 0:
         raise ValueError("max_bytes must be >= 0")
     raw = text.encode("utf-8", errors="replace")[: min(max_bytes, MAX_TEXT_BYTES)]

@@ -183,3 +183,12 @@ def test_a_pong_is_a_sample() -> None:
     assert estimator.to_device_us(10.02) == 777_000_000
     # One round trip bounds the error by half of it.
     assert estimator.quality(10.02).uncertainty_s == pytest.approx(0.02, rel=0.01)
+
+
+def test_offset_and_drift_are_exposed() -> None:
+    link = Link(random.Random(21), retransmit_chance=0.0)
+    estimator = ClockEstimator()
+    last = feed(estimator, link, 16, link.hub_start, every=2.0)
+    true_offset = link.device_us(last) / 1e6 - last
+    assert estimator.offset_s(last) == pytest.approx(true_offset, abs=0.001)
+    assert estimator.drift_ppm == pytest.approx(100, abs=20)

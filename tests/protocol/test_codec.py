@@ -51,7 +51,7 @@ def _decode_outcome(data: bytes) -> ProtocolError | None:
     return None
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.binary(max_size=300))
 def test_decode_is_total_on_random_bytes(data: bytes) -> None:
     error = _decode_outcome(data)
@@ -61,7 +61,7 @@ def test_decode_is_total_on_random_bytes(data: bytes) -> None:
         assert str(error)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(
     st.sampled_from([bytes.fromhex(v["hex"]) for v in load_vectors()["valid"]]),
     st.lists(st.tuples(st.integers(0, 299), st.integers(0, 255)), max_size=4),

@@ -25,6 +25,8 @@ from firmware_protocol import (
     apply_pattern_table,
     characteristic_for,
     check_characteristic,
+    cue_batches,
+    encode,
     reply_for,
     scaled_intensity,
 )
@@ -167,3 +169,18 @@ def test_a_pattern_table_over_capacity_is_refused_and_replace_starts_empty() -> 
 )
 def test_scaled_intensity(segment: int, cue_level: int, expected: int) -> None:
     assert scaled_intensity(segment, cue_level) == expected
+
+
+def test_cue_batches_fit_the_device_and_keep_the_order() -> None:
+    cues = [cue(i, NOW + i) for i in range(40)]
+    batches = cue_batches(cues, max_message_size=64)  # (64 - 5) // 12 = 4 per message
+    assert [len(b) for b in batches] == [4] * 10
+    assert [c for b in batches for c in b] == cues
+    assert all(len(encode(LoadCues(cues=b))) <= 64 for b in batches)
+    assert [len(b) for b in cue_batches(cues, 512, max_cues=16)] == [16, 16, 8]
+
+
+def test_cue_batches_with_no_free_slot_say_to_wait() -> None:
+    with pytest.raises(ProtocolError, match="wait") as caught:
+        cue_batches([cue(1, NOW)], 244, max_cues=0)
+    assert caught.value.code is ErrorCode.BUFFER_FULL

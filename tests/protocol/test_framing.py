@@ -106,7 +106,7 @@ def test_an_mtu_below_the_minimum_is_refused() -> None:
         att_payload_size(22)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.lists(st.tuples(st.binary(max_size=24), st.floats(0, 0.8, allow_nan=False)), max_size=40))
 def test_reassembler_is_total_and_bounded_on_random_fragments(
     stream: list[tuple[bytes, float]],
