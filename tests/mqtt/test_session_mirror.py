@@ -1,0 +1,66 @@
+"""A whole session seen from an MQTT subscriber, over a real mosquitto."""
+
+from __future__ import annotations
+
+import pytest
+
+from companion.mqtt import Topics
+from tests.mqtt.conftest import Broker, events_of, hub_rig, watching
+
+pytestmark = pytest.mark.mqtt
+
+
+async def test_a_fast_session_is_mirrored_from_discovery_to_completed(
+    broker: Broker, hub_id: str
+) -> None:
+    async with watching(broker, "backstretch/#", "homeassistant/device/#") as watcher:
+        async with hub_rig(broker, hub_id, speed=10.0) as rig:
+            topics = Topics.of(rig.settings)
+            await watcher.wait_for(lambda m: m.topic == topics.status and m.payload == b"online")
+            config = await watcher.wait_for(lambda m: m.topic == topics.discovery)
+            assert config.retain is False  # a live subscriber sees it as a live message
+            assert "start" in config.json()["cmps"]
+            idle = await watcher.wait_json(topics.state, session="idle")
+            assert idle["sessions_today"] == 0
+
+            mark = len(watcher.seen)
+            await watcher.publish(
+                topics.command("session"), '{"action": "start", "request_id": "go"}'
+            )
+            result = await watcher.wait_json(topics.result("session"), start=mark)
+            assert result == {"request_id": "go", "status": "ok", "error": None}
+            countdown = await watcher.wait_json(topics.state, start=mark, session="countdown")
+            assert countdown["routine"] == "one-minute-back"
+            assert countdown["ends_at"] is not None
+            await watcher.wait_json(topics.state, 20.0, start=mark, session="completed")
+            # The count follows the session's end event (a moment after its last cue).
+            await watcher.wait_json(topics.state, 5.0, start=mark, sessions_today=1)
+
+        states = [m.json() for m in watcher.on(topics.state)]
+        sessions = [s["session"] for s in states]
+        # Transitions in order, each published (none coalesced away).
+        transitions = [s for i, s in enumerate(sessions) if i == 0 or s != sessions[i - 1]]
+        assert transitions == ["idle", "countdown", "running", "completed"]
+        running = [s for s in states if s["session"] == "running"]
+        assert len({s["step"] for s in running}) >= 3
+        assert {s["phase"] for s in running} >= {"inhale", "exhale"}
+        events = events_of(watcher.on(topics.event))
+
+        session_events = [e for e in events if e.startswith("session_")]
+        assert session_events == ["session_started", "session_ended"]
+        steps = [
+            m.json()["step"]
+            for m in watcher.on(topics.event)
+            if m.json()["event_type"] == "step_changed"
+        ]
+        assert steps == ["knee-rolls", "sphinx", "belly-lift", "cat-cow"]
+        assert events.index("session_started") < events.index("step_changed")
+        assert events.index("breath_phase") < events.index("session_ended")
+        assert "cue_executed" not in events
+        ended = next(
+            m.json() for m in watcher.on(topics.event) if m.json()["event_type"] == "session_ended"
+        )
+        assert ended["status"] == "completed"
+        assert ended["cues_executed"] == ended["cues_planned"]
+        # A clean exit says goodbye: offline is the last word on status.
+        assert watcher.on(topics.status)[-1].payload == b"offline"
