@@ -173,10 +173,17 @@ class ClockEstimator:
         residuals = [y - (offset + rate * x) for x, y in zip(xs, ys, strict=True)]
         dof = n - 2 if measured else n - 1
         sigma = max(floor, math.sqrt(sum(r * r for r in residuals) / dof) if dof > 0 else 0.0)
+        prior = UNMEASURED_DRIFT_PPM / 1_000_000
         if measured and sxx > 0:
-            rate_sigma = sigma / math.sqrt(sxx)
+            # Blend the measured rate with the crystal prior by their variances: a short or
+            # noisy span must not swing the rate by thousands of ppm.
+            measured_sigma = sigma / math.sqrt(sxx)
+            weight = prior**2 / (prior**2 + measured_sigma**2)
+            rate = 1.0 + weight * (rate - 1.0)
+            rate_sigma = math.sqrt(weight) * measured_sigma
+            offset = mean_y - rate * mean_x
         else:
-            rate_sigma = UNMEASURED_DRIFT_PPM / 1_000_000
+            rate_sigma = prior
         if n == 1:
             # One round trip: all we know is that the device time lies within it.
             sigma = max(sigma, kept[0].rtt / 2)

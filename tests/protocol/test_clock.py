@@ -192,3 +192,19 @@ def test_offset_and_drift_are_exposed() -> None:
     true_offset = link.device_us(last) / 1e6 - last
     assert estimator.offset_s(last) == pytest.approx(true_offset, abs=0.001)
     assert estimator.drift_ppm == pytest.approx(100, abs=20)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_noisy_legs_over_a_short_span_cannot_swing_the_rate(seed: int) -> None:
+    """Per-leg jitter of 0-30 ms (as a busy BLE link has) over a 4 s burst: the measured
+    rate is too noisy to trust alone, so it stays within the crystal's range."""
+    rng = random.Random(seed)
+    estimator = ClockEstimator()
+    t = 100.0
+    for _ in range(16):
+        up, down = 0.040 + rng.uniform(0, 0.030), 0.040 + rng.uniform(0, 0.030)
+        device_us = 7_000_000 + int((t + up - 100.0) * (1 + 80e-6) * 1e6)
+        estimator.add(t, device_us, t + up + down)
+        t += up + down + 0.15
+    assert estimator.quality(t).drift_measured
+    assert abs(estimator.drift_ppm) < 300
