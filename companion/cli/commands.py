@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 
 from companion.cli import (
+    config_commands,
     demo_command,
     devices_commands,
+    history_command,
     routines_commands,
+    run_command,
     session_command,
     sim_command,
 )
@@ -19,3 +22,6 @@ def register_all(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     session_command.register(subparsers)
     sim_command.register(subparsers)
     devices_commands.register(subparsers)
+    run_command.register(subparsers)
+    config_commands.register(subparsers)
+    history_command.register(subparsers)

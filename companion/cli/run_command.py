@@ -1,0 +1,92 @@
+"""`backstretch run`: the headless hub daemon. SIGTERM and SIGINT shut it down cleanly."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from companion.cli.sim_options import add_adapter_argument, add_sim_arguments
+
+EPILOG = (
+    "Configuration: --config FILE, else $XDG_CONFIG_HOME/backstretch/config.toml if it "
+    "exists (see `backstretch config init`); BACKSTRETCH_* environment variables override "
+    "the file and these options override both. History: "
+    "$XDG_STATE_HOME/backstretch/history.sqlite3. Logs go to stderr: what the hub does by "
+    "default, debug with -v, the Bluetooth stack too with -vv."
+)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the headless hub (schedules, history, reconnects)",
+        description=(
+            "Run the hub until SIGTERM or SIGINT: keep the wearables connected, play "
+            "scheduled reminders, record sessions."
+        ),
+        epilog=EPILOG,
+    )
+    parser.add_argument(
+        "--sim", action="store_true", help="use in-process simulated wearable(s) (--sim-* options)"
+    )
+    parser.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        metavar="NAME_OR_ADDRESS",
+        help="wearable to use (repeatable); default: the config's devices, else the first found",
+    )
+    parser.add_argument("--mqtt", metavar="URL", help="MQTT broker, e.g. mqtt://localhost:1883")
+    parser.add_argument("--hub-id", metavar="ID", help="the hub's id in MQTT topics")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file (TOML)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        dest="run_verbose",
+        action="count",
+        default=0,
+        help="log more (-vv: the Bluetooth stack too)",
+    )
+    # Tests: start a session as soon as a wearable is ready.
+    parser.add_argument("--start-now", metavar="ROUTINE", help=argparse.SUPPRESS)
+    add_adapter_argument(parser)
+    add_sim_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The command-line values that override the configuration."""
+    overrides: dict[str, Any] = {}
+    if args.device:
+        overrides["devices"] = list(args.device)
+    if args.hub_id is not None:
+        overrides["hub_id"] = args.hub_id
+    if args.mqtt is not None:
+        overrides["mqtt"] = {"url": args.mqtt}
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from companion.cli.logs import configure_logging
+    from companion.cli.sim_options import sim_options_from_args
+    from companion.config import load_config
+    from companion.daemon import Daemon
+    from routines import load_library
+
+    # A daemon tells what it does by default; each -v (before or after `run`) adds more.
+    verbosity = 1 + args.verbose + args.run_verbose
+    logging.getLogger().setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
+    configure_logging(verbosity)
+    library = load_library()
+    for problem in library.problems:
+        logging.getLogger("companion.routines").warning("%s", problem)
+    config = load_config(args.config, overrides=overrides_from_args(args), library=library)
+    if args.start_now is not None:
+        library.get(args.start_now)
+    sims = sim_options_from_args(args) if args.sim else None
+    daemon = Daemon(config, library, sims=sims, adapter=args.adapter, start_now=args.start_now)
+    return asyncio.run(daemon.run())
