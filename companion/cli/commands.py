@@ -9,10 +9,12 @@ from companion.cli import (
     demo_command,
     devices_commands,
     history_command,
+    mqtt_commands,
     routines_commands,
     run_command,
     session_command,
     sim_command,
+    tui_command,
 )
 
 
@@ -25,3 +27,5 @@ def register_all(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     run_command.register(subparsers)
     config_commands.register(subparsers)
     history_command.register(subparsers)
+    tui_command.register(subparsers)
+    mqtt_commands.register(subparsers)

@@ -1,0 +1,103 @@
+"""The session view's two gauges: the breath indicator and the overall progress bar.
+
+Both draw whatever value they were last given; nothing here animates by itself, so they
+show exactly what the presenter computed from the plan's clock.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.widget import Widget
+
+from routines import format_clock
+
+FULL = "█"
+LEFT_HALF = "▌"
+RIGHT_HALF = "▐"
+
+
+def breath_rows(level: float, width: int, height: int) -> list[str]:
+    """A lens-shaped bar, `level` (0-1) of the width, centred; at least a dot at rest.
+
+    Half-cell steps keep the growth smooth at a 20 Hz redraw on a narrow terminal.
+    """
+    rows = []
+    for row in range(height):
+        # Rows away from the middle are a little narrower, like a lung seen from the side.
+        offset = (row - (height - 1) / 2) / max(1.0, height / 2)
+        profile = math.sqrt(max(0.0, 1.0 - offset * offset * 0.6))
+        halves = max(1, round(level * profile * (width * 2 - 2)))
+        full, half = divmod(halves, 2)
+        # Centre the bar on half cells: a half block on the left keeps it symmetric.
+        body = FULL * full
+        if half:
+            body = RIGHT_HALF + body if (width - full) % 2 else body + LEFT_HALF
+        pad = (width - len(body)) // 2
+        rows.append((" " * pad + body).ljust(width))
+    return rows
+
+
+class BreathIndicator(Widget):
+    """Grows during inhale, shrinks during exhale, rests during a hold."""
+
+    DEFAULT_CSS = """
+    BreathIndicator { height: 5; color: $text-muted; }
+    BreathIndicator.inhale { color: $success; }
+    BreathIndicator.exhale { color: $accent; }
+    BreathIndicator.hold { color: $warning; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.level = 0.0
+        self.phase = "none"
+
+    def show(self, level: float, phase: str) -> None:
+        if (level, phase) == (self.level, self.phase):
+            return
+        self.level = level
+        if phase != self.phase:
+            self.remove_class(self.phase)
+            self.add_class(phase)
+            self.phase = phase
+        self.refresh()
+
+    def render(self) -> Text:
+        width, height = self.content_size.width, self.content_size.height
+        if width <= 0 or height <= 0:
+            return Text("")
+        return Text("\n".join(breath_rows(self.level, width, height)), no_wrap=True)
+
+
+def progress_text(progress: float, remaining_s: float | None, width: int) -> str:
+    """`━━━━━━╸────── 0:42 left`: the share of the session done and the time still to go."""
+    tail = f" {format_clock(remaining_s)} left" if remaining_s is not None else ""
+    bar = max(4, width - len(tail))
+    done = max(0.0, min(1.0, progress)) * bar
+    full = int(done)
+    head = "╸" if done - full >= 0.5 and full < bar else ""
+    return "━" * full + head + "─" * (bar - full - len(head)) + tail
+
+
+class SessionProgress(Widget):
+    DEFAULT_CSS = """
+    SessionProgress { height: 1; color: $primary; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.progress = 0.0
+        self.remaining_s: float | None = None
+
+    def show(self, progress: float, remaining_s: float | None) -> None:
+        if (progress, remaining_s) == (self.progress, self.remaining_s):
+            return
+        self.progress, self.remaining_s = progress, remaining_s
+        self.refresh()
+
+    def render(self) -> Text:
+        return Text(
+            progress_text(self.progress, self.remaining_s, self.content_size.width), no_wrap=True
+        )
