@@ -1,0 +1,267 @@
+"""History: the SQLite store, the day counts, the bus service, and the files that go wrong."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from companion.events import SessionEnded, SessionStarted
+from companion.history import (
+    INTERRUPTED_REASON,
+    SCHEMA_VERSION,
+    DayCounts,
+    HistoryError,
+    HistoryStore,
+    open_history,
+)
+from companion.hub import Hub
+from routines import RoutineLibrary
+from tests.session.links import RecordingLink
+
+BERLIN = ZoneInfo("Europe/Berlin")
+T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (a hub killed mid-session)."""
+    process = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(process.stdout)
+
+
+def start_row(store: HistoryStore, session_id: str, at: datetime = T0) -> None:
+    store.record_started(
+        session_id=session_id,
+        routine="one-minute-back",
+        exercises=("knee-rolls", "sphinx"),
+        pace_bpm=10.0,
+        started_at=at,
+        hub_id="desk",
+    )
+
+
+def end_row(store: HistoryStore, session_id: str, outcome: str, at: datetime) -> None:
+    store.record_ended(
+        session_id=session_id,
+        routine="one-minute-back",
+        outcome=outcome,
+        reason=outcome,
+        ended_at=at,
+        cues_planned=48,
+        cues_executed=47,
+        onset_error_ms={"p50": 0.8, "p99": 2.5, "max": 3.1},
+    )
+
+
+def test_a_session_is_recorded_at_start_and_completed_at_end(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "backstretch" / "history.sqlite3"
+    store = HistoryStore.open(path)
+    start_row(store, "s1")
+    [running] = store.recent()
+    assert (running.outcome, running.ended_at) == ("running", None)
+    end_row(store, "s1", "completed", T0 + timedelta(seconds=62))
+    [done] = store.recent()
+    assert done.outcome == "completed"
+    assert done.exercises == ("knee-rolls", "sphinx")
+    assert done.duration_s == 62
+    assert (done.cues_planned, done.cues_executed, done.onset_p99_ms) == (48, 47, 2.5)
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_a_running_row_of_a_dead_hub_becomes_interrupted_on_the_next_open(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore.open(path)
+    start_row(store, "ours")
+    start_row(store, "killed", T0 - timedelta(minutes=5))
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE sessions SET pid = ? WHERE session_id = 'killed'", (dead_pid(),))
+    store = HistoryStore.open(path)
+    outcomes = {r.session_id: (r.outcome, r.reason) for r in store.recent()}
+    store.close()
+    # This process is alive: its session is still running.
+    assert outcomes == {
+        "ours": ("running", ""),
+        "killed": ("interrupted", INTERRUPTED_REASON),
+    }
+
+
+def test_a_damaged_file_is_reported_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    garbage = b"this is not SQLite, but somebody's notes\n" * 200
+    path.write_bytes(garbage)
+    with pytest.raises(HistoryError, match=r"damaged .* move it aside"):
+        HistoryStore.open(path)
+    assert path.read_bytes() == garbage
+
+
+def test_a_locked_database_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    HistoryStore.open(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(HistoryError, match="locked by another program"):
+            HistoryStore.open(path, timeout=0.05)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_an_unwritable_state_directory_is_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the directory should be", encoding="utf-8")
+    with pytest.raises(HistoryError, match="cannot create the state directory"):
+        HistoryStore.open(blocker / "backstretch" / "history.sqlite3")
+
+
+def test_a_newer_schema_is_refused_not_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    HistoryStore.open(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO schema_version VALUES (99)")
+    with pytest.raises(HistoryError, match="newer backstretch"):
+        HistoryStore.open(path)
+
+
+# -- counts ------------------------------------------------------------------------------
+
+
+def counts_at(now: datetime, days: list[date]) -> DayCounts:
+    return DayCounts(BERLIN, lambda: now, Counter(days))
+
+
+def test_sessions_today_follow_the_local_day() -> None:
+    # 23:30 UTC on June 2 is already June 3 in Berlin.
+    late = datetime(2025, 6, 2, 23, 30, tzinfo=UTC)
+    counts = counts_at(late, [date(2025, 6, 3), date(2025, 6, 3), date(2025, 6, 2)])
+    assert counts.sessions_today() == 2
+
+
+def test_the_streak_counts_days_in_a_row_and_survives_until_the_day_is_over() -> None:
+    days = [date(2025, 6, d) for d in (1, 3, 4, 5)]
+    noon = datetime(2025, 6, 5, 10, 0, tzinfo=UTC)
+    assert counts_at(noon, days).streak_days() == 3
+    # No session yet on the 6th: the streak is still 3 until the 6th is over.
+    assert counts_at(noon + timedelta(days=1), days).streak_days() == 3
+    assert counts_at(noon + timedelta(days=2), days).streak_days() == 0
+
+
+# -- the service -------------------------------------------------------------------------
+
+
+async def test_the_service_records_what_the_hub_does(
+    tmp_path: Path, library: RoutineLibrary
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    hub = Hub(library)
+    hub.links.append(RecordingLink())
+    async with open_history(path, zone=BERLIN, hub_id="desk") as history:
+        history.attach(hub)
+        assert hub.counts is history
+        engine = hub.start("one-minute-back")
+        engine.stop("stopped by the test")
+        # A completed session as the engine reports it.
+        history.handle(
+            SessionStarted(
+                session_id="done1",
+                routine="one-minute-back",
+                exercises=("sphinx",),
+                pace_bpm=10.0,
+                duration_s=20.0,
+            )
+        )
+        history.handle(
+            SessionEnded(
+                session_id="done1",
+                routine="one-minute-back",
+                status="completed",
+                reason="completed",
+                cues_planned=10,
+                cues_executed=10,
+                onset_error_ms={"p50": 1.0, "p99": 2.0, "max": 2.0},
+            )
+        )
+        assert hub.snapshot().sessions_today == 1
+        assert hub.snapshot().streak_days == 1
+    store = HistoryStore.open(path)
+    records = {r.session_id: r for r in store.recent()}
+    store.close()
+    assert records[engine.session_id].outcome == "aborted"
+    assert records[engine.session_id].reason == "stopped by the test"
+    assert records["done1"].outcome == "completed"
+    assert records["done1"].hub_id == "desk"
+
+
+async def test_a_damaged_history_never_stops_coaching(
+    tmp_path: Path, library: RoutineLibrary, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"\x00garbage" * 100)
+    hub = Hub(library)
+    hub.links.append(RecordingLink())
+    async with open_history(path, zone=BERLIN) as history:
+        history.attach(hub)
+        assert not history.available
+        assert "damaged" in history.problem
+        engine = hub.start()
+        assert engine.active
+        engine.stop()
+        assert hub.snapshot().sessions_today == 0
+    assert "history is unavailable" in caplog.text
+    assert path.read_bytes() == b"\x00garbage" * 100
+
+
+def test_the_history_command_shows_sessions_today_and_the_streak(
+    xdg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from companion.cli import main
+    from companion.config import default_history_path
+
+    now = datetime.now(UTC)
+    store = HistoryStore.open(default_history_path())
+    for number, days_ago in enumerate((0, 1, 2)):
+        start_row(store, f"s{number}", now - timedelta(days=days_ago, minutes=2))
+        end_row(store, f"s{number}", "completed", now - timedelta(days=days_ago, minutes=1))
+    start_row(store, "s9", now - timedelta(seconds=30))
+    end_row(store, "s9", "aborted", now)
+    store.close()
+    assert main(["history", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [s["session_id"] for s in summary["sessions"]] == ["s9", "s0", "s1", "s2"]
+    assert summary["sessions_today"] >= 1
+    assert summary["streak_days"] == 3
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    assert "aborted" in out
+    assert "streak: 3 days" in out
+
+
+def test_the_history_command_reports_a_damaged_file_in_one_line(
+    xdg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from companion.cli import main
+    from companion.config import default_history_path
+
+    path = default_history_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"garbage" * 300)
+    assert main(["history"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"backstretch: error: {path}: the history database is damaged")
+    assert path.read_bytes() == b"garbage" * 300
