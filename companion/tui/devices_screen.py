@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 COLUMNS = ("Name", "Address", "State", "Battery", "Signal", "Profile", "Clock sync")
 
 DROP_NOTE = (
-    "When a wearable drops, the hub reconnects by itself and it shows here as reconnecting…. "
+    "When a wearable drops, the hub reconnects by itself (shown here as reconnecting…). "
     "A running session goes on for as long as the wearable holds its next cues (they are "
     "loaded ahead and play on its own clock); if no wearable is back by then, the session "
     "pauses and resumes when one returns."

@@ -72,8 +72,8 @@ class HomeScreen(Screen[None]):
         self._fill_routines()
         table.focus()
         self._show_routine()
-        self._show_status()
-        self.set_interval(1.0, self._show_status)
+        self.show_status()
+        self.set_interval(1.0, self.show_status)
 
     # -- the library -----------------------------------------------------------------
 
@@ -200,7 +200,7 @@ class HomeScreen(Screen[None]):
 
     # -- status ----------------------------------------------------------------------
 
-    def _show_status(self) -> None:
+    def show_status(self) -> None:
         app = self.bs_app
         snapshot = app.hub.snapshot()
         days = f"{snapshot.streak_days} day{'s' if snapshot.streak_days != 1 else ''}"

@@ -219,8 +219,8 @@ def clock_sync_words(rtt_ms: float | None, drift_ppm: float | None) -> str:
     if rtt_ms is None:
         return "not synced"
     grade = "good" if rtt_ms <= GOOD_RTT_MS else "fair" if rtt_ms <= FAIR_RTT_MS else "poor"
-    drift = f", drift {drift_ppm:+.1f} ppm" if drift_ppm is not None else ""
-    return f"{grade} (round trip {rtt_ms:.1f} ms{drift})"
+    drift = f", {drift_ppm:+.1f} ppm" if drift_ppm is not None else ""
+    return f"{grade} ({rtt_ms:.1f} ms{drift})"
 
 
 @dataclass(frozen=True, slots=True)
