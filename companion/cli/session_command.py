@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from companion.cli.mqtt_commands import add_mqtt_arguments
 from companion.cli.sim_options import add_adapter_argument, add_sim_arguments
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_adapter_argument(parser)
     add_sim_arguments(parser)
+    add_mqtt_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -68,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _session(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from companion.cli.mqtt_commands import mqtt_settings_from_args
     from companion.cli.sim_options import sim_options_from_args
     from companion.errors import HubError
     from companion.hub import Hub
@@ -79,7 +84,14 @@ async def _session(args: argparse.Namespace) -> int:
     # Compile first: a wrong routine, exercise or pace fails before any radio work.
     plan = hub.plan(args.routine, exercises=args.exercise, pace_bpm=args.pace, speed=args.speed)
     sims = sim_options_from_args(args) if args.sim else None
-    result, interrupted = await _coach(hub, plan, args, sims)
+    mqtt = mqtt_settings_from_args(args)
+    async with contextlib.AsyncExitStack() as stack:
+        if mqtt is not None:
+            from companion.mqtt import MqttMirror
+
+            # Closed after the hub: the last state goes out, then `offline`.
+            await stack.enter_async_context(MqttMirror(hub, mqtt, speed=args.speed))
+        result, interrupted = await _coach(hub, plan, args, sims)
     return _report(args, result, interrupted)
 
 
