@@ -28,14 +28,17 @@ def breath_rows(level: float, width: int, height: int) -> list[str]:
         # Rows away from the middle are a little narrower, like a lung seen from the side.
         offset = (row - (height - 1) / 2) / max(1.0, height / 2)
         profile = math.sqrt(max(0.0, 1.0 - offset * offset * 0.6))
-        halves = max(1, round(level * profile * (width * 2 - 2)))
-        full, half = divmod(halves, 2)
-        # Centre the bar on half cells: a half block on the left keeps it symmetric.
-        body = FULL * full
-        if half:
-            body = RIGHT_HALF + body if (width - full) % 2 else body + LEFT_HALF
-        pad = (width - len(body)) // 2
-        rows.append((" " * pad + body).ljust(width))
+        # In half cells, bar and margins must share parity to centre exactly: keep the bar
+        # even, and when the margin is odd, end the bar in a half block on each side.
+        halves = 2 * max(1, round(level * profile * (width - 1)))
+        margin = width * 2 - halves
+        left = margin // 2
+        if left % 2:
+            body = RIGHT_HALF + FULL * ((halves - 2) // 2) + LEFT_HALF
+        else:
+            body = FULL * (halves // 2)
+        pad = left // 2
+        rows.append((" " * pad + body).ljust(width)[:width])
     return rows
 
 
