@@ -7,6 +7,7 @@ topic through a template and writes to a command topic; availability follows `st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,11 @@ from routines import MAX_PACE_BPM, MIN_PACE_BPM
 
 # Home Assistant reads the rendered text "None" as "no value" (unknown).
 _NONE = "None"
+
+
+def entity_slug(text: str) -> str:
+    """An entity id's object part: a-z, 0-9 and single inner underscores (no '-')."""
+    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9]", "_", text.lower())).strip("_")
 
 
 def discovery_payload(
@@ -32,7 +38,7 @@ def discovery_payload(
             "p": platform,
             "name": name,
             "unique_id": f"{node}_{key}",
-            "default_entity_id": f"{platform}.{node}_{key}",
+            "default_entity_id": f"{platform}.{entity_slug(f'{node}_{key}')}",
             **options,
         }
 

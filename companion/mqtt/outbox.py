@@ -41,6 +41,10 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def topics(self) -> list[str]:
+        """The pending messages' topics, in sending order."""
+        return [message.topic for message in self._pending.values()]
+
     def put_latest(self, message: Outgoing) -> None:
         """Replace whatever was pending for this topic; it goes out after older entries."""
         self._pending.pop(message.topic, None)

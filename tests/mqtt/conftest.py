@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import json
 import os
 import shutil
@@ -57,19 +58,23 @@ def free_port() -> int:
 class Broker:
     """One mosquitto process; `stop` and `start` again keep the port (no persistence)."""
 
-    def __init__(self, binary: str, directory: Path, port: int | None = None) -> None:
+    def __init__(
+        self, binary: str, directory: Path, port: int | None = None, extra_config: str = ""
+    ) -> None:
         self.binary = binary
         self.directory = directory
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.config = directory / "mosquitto.conf"
         self.log = directory / "mosquitto.log"
+        anonymous = "" if "allow_anonymous" in extra_config else "allow_anonymous true\n"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"{anonymous}"
             "persistence false\n"
-            # The hub's 1 MiB command test must reach the hub to be refused there.
-            "message_size_limit 0\n",
+            # Run as root, mosquitto would switch to its own user and lose the temp dir.
+            f"user {getpass.getuser()}\n"
+            f"{extra_config}",
             encoding="utf-8",
         )
 
