@@ -14,7 +14,7 @@ from companion.tui.presenter import device_line, device_row
 if TYPE_CHECKING:
     from companion.tui.app import BackstretchApp
 
-COLUMNS = ("Name", "Address", "State", "Battery", "Signal", "Profile", "Clock sync")
+COLUMNS = ("Name", "Address", "State", "Batt.", "Signal", "Profile", "Clock sync")
 
 DROP_NOTE = (
     "When a wearable drops, the hub reconnects by itself (shown here as reconnecting…). "

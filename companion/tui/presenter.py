@@ -168,9 +168,9 @@ def device_line(snapshot: HubSnapshot) -> str:
     line = "; ".join(parts)
     connected = any(device.connected for device in snapshot.devices)
     if snapshot.session == "paused" and snapshot.paused_reason and not connected:
-        line += f". Session paused ({snapshot.paused_reason}); it resumes when one is back"
+        line += f"; session paused ({snapshot.paused_reason}), it resumes when one is back"
     elif snapshot.session in ("countdown", "running") and not connected:
-        line += ". The session goes on: the wearable plays the cues it already holds"
+        line += "; the session goes on: the wearable plays the cues it already holds"
     return line
 
 
@@ -219,8 +219,8 @@ def clock_sync_words(rtt_ms: float | None, drift_ppm: float | None) -> str:
     if rtt_ms is None:
         return "not synced"
     grade = "good" if rtt_ms <= GOOD_RTT_MS else "fair" if rtt_ms <= FAIR_RTT_MS else "poor"
-    drift = f", {drift_ppm:+.1f} ppm" if drift_ppm is not None else ""
-    return f"{grade} ({rtt_ms:.1f} ms{drift})"
+    drift = f" {drift_ppm:+.0f}ppm" if drift_ppm is not None else ""
+    return f"{grade} {rtt_ms:.1f}ms{drift}"
 
 
 @dataclass(frozen=True, slots=True)

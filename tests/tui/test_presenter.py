@@ -107,12 +107,12 @@ def test_device_line_says_what_a_drop_means() -> None:
     paused = device_line(
         HubSnapshot(session="paused", paused_reason="no wearable connected", devices=(gone,))
     )
-    assert "Session paused (no wearable connected)" in paused
+    assert "session paused (no wearable connected)" in paused
 
 
 def test_small_formats() -> None:
     assert clock_sync_words(None, None) == "not synced"
-    assert clock_sync_words(4.2, 1.5) == "good (4.2 ms, +1.5 ppm)"
+    assert clock_sync_words(4.2, 1.5) == "good 4.2ms +2ppm"
     assert clock_sync_words(120.0, None).startswith("poor")
     assert [format_seconds(s) for s in (2.01, 2.0, 0.2, 0.0, None)] == ["3", "2", "1", "0", ""]
     assert progress_text(0.5, 42.0, 30) == "━" * 10 + "─" * 10 + " 0:42 left"
