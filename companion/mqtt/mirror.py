@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import socket
 import uuid
 from collections.abc import Coroutine, Iterable
 from types import TracebackType
@@ -145,6 +146,8 @@ class MqttMirror:
             will=aiomqtt.Will(self.topics.status, b"offline", qos=1, retain=True),
             keepalive=settings.keepalive,
             tls_params=tls,
+            # Small messages must not wait for the broker's delayed ACK (Nagle: +40 ms).
+            socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
             timeout=10.0,
             logger=logging.getLogger("companion.mqtt.client"),
         )

@@ -72,6 +72,7 @@ class Broker:
             f"listener {self.port} 127.0.0.1\n"
             f"{anonymous}"
             "persistence false\n"
+            "set_tcp_nodelay true\n"
             # Run as root, mosquitto would switch to its own user and lose the temp dir.
             f"user {getpass.getuser()}\n"
             f"{extra_config}",
