@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 
 import pytest
 
@@ -83,3 +84,23 @@ async def test_home_assistant_coming_online_gets_discovery_again(
             await watcher.wait_for(lambda m: m.topic == topics.discovery, start=mark)
             await asyncio.sleep(0.2)
             assert len(watcher.seen) == mark + 1
+
+
+async def test_a_frozen_broker_never_delays_the_session(own_broker: Broker, hub_id: str) -> None:
+    """SIGSTOP: the connection stays up but nothing is acknowledged (a slow broker)."""
+    assert own_broker.process is not None
+    async with hub_rig(own_broker, hub_id, speed=10.0) as rig:
+        topics = Topics.of(rig.settings)
+        await rig.mirror.wait_connected()
+        engine = rig.hub.start(speed=10.0)
+        own_broker.process.send_signal(signal.SIGSTOP)
+        try:
+            result = await asyncio.wait_for(engine.wait(), 30)
+        finally:
+            own_broker.process.send_signal(signal.SIGCONT)
+        assert result.status is SessionState.COMPLETED
+        assert result.figures.lost == 0
+        assert result.figures.executed == len(engine.plan.cues)
+        # Once the broker thaws, the retained state catches up with the session's end.
+        async with watching(own_broker, topics.state) as watcher:
+            await watcher.wait_json(topics.state, 15.0, session="completed")
