@@ -10,14 +10,15 @@ if TYPE_CHECKING:
     from companion.mqtt import MqttSettings
 
 
-def add_mqtt_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+def add_mqtt_arguments(
+    parser: argparse.ArgumentParser, *, required: bool = False, purpose: str = "mirror the hub on"
+) -> None:
     """`--mqtt URL`, `--mqtt-ca FILE` and `--hub-id ID`, as `run`, `tui` and `session` take them."""
     parser.add_argument(
         "--mqtt",
         metavar="URL",
         required=required,
-        help="mirror the hub on this MQTT broker: mqtt://[USER[:PASSWORD]@]HOST[:PORT] "
-        "(mqtts:// for TLS)",
+        help=f"{purpose} this MQTT broker: mqtt://[USER[:PASSWORD]@]HOST[:PORT] (mqtts:// for TLS)",
     )
     parser.add_argument(
         "--mqtt-ca", type=Path, metavar="FILE", help="CA certificate file for an mqtts:// broker"
@@ -47,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Publish empty retained messages on the hub's discovery config and on "
         "every retained topic under BASE/HUB_ID, so that Home Assistant removes the device.",
     )
-    add_mqtt_arguments(forget, required=True)
+    add_mqtt_arguments(forget, required=True, purpose="clean up on")
     forget.add_argument(
         "--discovery-prefix",
         default="homeassistant",
