@@ -77,10 +77,14 @@ def run(args: argparse.Namespace) -> int:
     from companion.daemon import Daemon
     from routines import load_library
 
-    # A daemon tells what it does by default; each -v (before or after `run`) adds more.
-    verbosity = 1 + args.verbose + args.run_verbose
-    logging.getLogger().setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
+    # A daemon tells what it does by default; -v (before or after `run`) adds debug lines,
+    # -vv the Bluetooth stack's too.
+    verbosity = args.verbose + args.run_verbose
     configure_logging(verbosity)
+    # bumble logs some debug lines on the root logger: keep it at INFO below -vv.
+    logging.getLogger().setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
+    for ours in ("companion", "simulator", "routines", "firmware_protocol"):
+        logging.getLogger(ours).setLevel(logging.DEBUG if verbosity >= 1 else logging.INFO)
     library = load_library()
     for problem in library.problems:
         logging.getLogger("companion.routines").warning("%s", problem)
