@@ -71,5 +71,5 @@ between = ["13:00", "17:00"]
 # ca_file = "/etc/ssl/certs/ca-certificates.crt"
 base_topic = "backstretch"
 discovery_prefix = "homeassistant"
-discovery_delay_s = 1.0
+discovery_delay_s = 5.0
 """

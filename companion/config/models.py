@@ -187,14 +187,16 @@ class MqttConfig(BaseModel):
     ca_file: Path | None = None
     base_topic: Annotated[str, Field(min_length=1)] = "backstretch"
     discovery_prefix: Annotated[str, Field(min_length=1)] = "homeassistant"
-    discovery_delay_s: Annotated[float, Field(ge=0, le=60)] = 1.0
+    # Home Assistant discovery is re-sent after a random 0..N s (as the mirror's default).
+    discovery_delay_s: Annotated[float, Field(ge=0, le=60)] = 5.0
 
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not re.match(r"^(mqtts?|wss?)://[^/\s]+", value):
+        # Credentials in the URL are accepted here; the mirror splits them out.
+        if not re.match(r"^mqtts?://[^/\s]+", value):
             raise ValueError(
                 f"must look like mqtt://HOST[:PORT] or mqtts://HOST[:PORT], got {value!r}"
             )
