@@ -209,6 +209,8 @@ class MqttMirror:
         for task in (sender, receiver):
             if not task.cancelled() and (error := task.exception()) is not None:
                 raise error
+        if not self._closing.is_set():
+            raise aiomqtt.MqttError("the connection ended")
         await self._goodbye(client)
 
     async def _goodbye(self, client: aiomqtt.Client) -> None:
