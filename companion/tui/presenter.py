@@ -163,7 +163,7 @@ def plan_summary_line(plan: CuePlan) -> str:
 def device_line(snapshot: HubSnapshot) -> str:
     """One line about the wearables, and what a drop means for the session."""
     if not snapshot.devices:
-        return "No wearable connected: press d to scan and connect"
+        return "No wearable connected: scan from the devices screen (d, then s)"
     parts = [_device_words(device) for device in snapshot.devices]
     line = "; ".join(parts)
     connected = any(device.connected for device in snapshot.devices)
