@@ -43,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("backstretch: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as other tools do.
+        sys.stderr.close()
+        return 141
     except Exception as exc:
         from companion.cli.errors import user_message
 

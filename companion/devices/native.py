@@ -13,6 +13,7 @@ change the link's schedule and wake that task.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import random
@@ -53,6 +54,15 @@ RESYNC_BURST = 4
 PONG_TIMEOUT_S = 1.0
 REPLY_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 10.0
+# During a scheduled session, one more ping this often: the more samples, the tighter the
+# clock estimate (a link's legs jitter independently; the quickest ones tell the truth).
+SESSION_PING_S = 0.5
+# In immediate delivery, re-sync only when the next cue is at least this far away.
+IMMEDIATE_PING_GAP_S = 1.0
+# Samples the clock estimator keeps: two minutes of session pings at 0.5 s.
+CLOCK_WINDOW = 240
+# A cue reported this far from its deadline means our clock estimate is wrong: re-sync now.
+SUSPECT_ONSET_S = 0.05
 # Reconnect backoff: doubles from the first to the cap, each wait with +-25 % jitter.
 BACKOFF_FIRST_S = 0.25
 BACKOFF_CAP_S = 8.0
@@ -92,7 +102,8 @@ class NativeLink(DeviceLink):
         self._publish: EventSink = lambda _event: None
         self._capabilities: fp.Capabilities | None = None
         self._battery: int | None = None
-        self._estimator = ClockEstimator()
+        self._estimator = ClockEstimator(window=CLOCK_WINDOW)
+        self._last_ping = 0.0
         self._seq = 0
         self._reassembler = fp.Reassembler()
         self._fragmenters: dict[str, fp.Fragmenter] = {}
@@ -110,6 +121,9 @@ class NativeLink(DeviceLink):
         self._pause_needed = False
         self._stop_needed = False
         self._alerts: list[str] = []
+        self._resync_now = False
+        # The highest cue id loaded since the last Clear or Abort (the device's rule).
+        self._highest_id: int | None = None
         # Our mirror of the device's state, moved by what we send (firmware_protocol rules).
         self._device_state = fp.DeviceState.IDLE
         self._wake = asyncio.Event()
@@ -263,16 +277,38 @@ class NativeLink(DeviceLink):
         await self._sync(SYNC_BURST if first else RESYNC_BURST)
         status = await self._request(fp.RequestStatus(seq=self._next_seq()))
         self._device_state = status.state
-        if not first and status.state is fp.DeviceState.IDLE and self._loaded:
-            # The device lost what it held (a reboot): load it all again.
-            self._pending = sorted(
-                [*self._loaded.values(), *self._pending], key=lambda c: c.deadline
-            )
-            self._loaded.clear()
+        if not first:
+            self._reconcile(status)
+
+    def _reload(self) -> None:
+        """Take back what the device holds, to load it again (after a Clear)."""
+        self._pending = sorted([*self._loaded.values(), *self._pending], key=lambda c: c.deadline)
+        self._loaded.clear()
+
+    def _reconcile(self, status: fp.Status) -> None:
+        """After a reconnect: does the device still hold what we loaded? If not, reload."""
+        caps = self._capabilities
+        assert caps is not None
+        # The status left the device about half a round trip ago; cues due before that
+        # were played during the drop (their reports went nowhere).
+        seen_at = self._clock() - self._estimator.quality(self._clock()).min_rtt_s / 2
+        self._loaded = {i: c for i, c in self._loaded.items() if c.deadline > seen_at}
+        held = caps.cue_buffer_size - status.free_cue_slots
+        if held == len(self._loaded):
+            return
+        log.info(
+            "%s holds %d cues where %d were expected: loading them again",
+            self._describe(),
+            held,
+            len(self._loaded),
+        )
+        self._reload()
+        self._clear_needed = True
 
     async def _sync(self, pings: int) -> None:
+        """Ping the device `pings` times, feeding the clock estimator."""
         for _ in range(pings):
-            sent = self._clock()
+            sent = self._last_ping = self._clock()
             ping = fp.TimeSyncPing.at(sent, seq=self._next_seq())
             future: asyncio.Future[tuple[fp.TimeSyncPong, float]] = (
                 asyncio.get_running_loop().create_future()
@@ -288,6 +324,8 @@ class NativeLink(DeviceLink):
                 self._pongs.pop(ping.hub_timestamp_us, None)
             if self._estimator.add_pong(pong, received) is SampleVerdict.CLOCK_JUMP:
                 log.warning("%s: the device clock jumped; clock sync restarted", self._describe())
+                # Deadlines already on the device were in its old time: load them again.
+                self._reload()
         if not self._estimator.synced:
             raise DeviceError(f"{self._describe()} did not answer the clock sync")
 
@@ -303,7 +341,7 @@ class NativeLink(DeviceLink):
                     return "link lost"
                 try:
                     timeout = await self._deliver()
-                except (BleakError, TimeoutError, OSError) as exc:
+                except (BleakError, DeviceError, TimeoutError, OSError) as exc:
                     if self._disconnected.is_set() or self._closed.is_set():
                         return "link lost"
                     log.warning("%s: %s", self._describe(), exc)
@@ -338,11 +376,22 @@ class NativeLink(DeviceLink):
             pattern = fp.pattern_id(self._alerts.pop(0))
             # Alerts use cue id 0xFFFF, which no plan reaches.
             await self._send(fp.CueNow(seq=self._next_seq(), cue_id=0xFFFF, pattern_id=pattern))
-        if self._estimator.needs_resync(now):
+        if (self._resync_now or self._estimator.needs_resync(now)) and self._can_ping(now):
+            self._resync_now = False
             await self._sync(RESYNC_BURST)
         if self.options.delivery is Delivery.IMMEDIATE:
+            # No extra pings here: a round trip would hold up the next "cue now".
             return await self._deliver_immediate()
-        return await self._deliver_scheduled()
+        if (self._pending or self._loaded) and now - self._last_ping >= SESSION_PING_S:
+            await self._sync(1)
+        wait = await self._deliver_scheduled()
+        return min(wait, SESSION_PING_S) if self._pending or self._loaded else wait
+
+    def _can_ping(self, now: float) -> bool:
+        """Pings take round trips: in immediate delivery, only while no cue is near."""
+        if self.options.delivery is Delivery.SCHEDULED or not self._pending:
+            return True
+        return self._pending[0].deadline - now > IMMEDIATE_PING_GAP_S
 
     async def _deliver_scheduled(self) -> float:
         now = self._clock()
@@ -351,31 +400,42 @@ class NativeLink(DeviceLink):
             del self._loaded[cue_id]
         caps = self._capabilities
         assert caps is not None
-        free = caps.cue_buffer_size - len(self._loaded)
+        per_batch = max(1, (caps.max_message_size - LOAD_CUES_OVERHEAD) // CUE_ENTRY_SIZE)
         horizon = now + self.options.horizon_s
-        due: list[TimedCue] = []
-        while self._pending and free > 0 and self._pending[0].deadline <= horizon:
-            cue = self._pending.pop(0)
-            if cue.deadline < now:
-                log.info("%s: cue %d missed its moment", self._describe(), cue.cue_id)
+        loaded_any = False
+        while self._pending and self._pending[0].deadline <= horizon:
+            free = caps.cue_buffer_size - len(self._loaded)
+            if free <= 0:
+                break
+            if self._highest_id is not None and self._pending[0].cue_id <= self._highest_id:
+                # Cue ids must increase until a Clear: going back (a reload, a re-plan)
+                # means clearing the device and loading what it held again.
+                self._reload()
+                await self._send(fp.Clear(seq=self._next_seq()))
                 continue
-            due.append(cue)
-            free -= 1
-        if due:
-            entries = [
+            batch = self._pending[: min(free, per_batch)]
+            batch = [cue for cue in batch if cue.deadline <= horizon]
+            late = [cue for cue in batch if cue.deadline < now]
+            for cue in late:
+                log.info("%s: cue %d missed its moment", self._describe(), cue.cue_id)
+            entries = tuple(
                 fp.CueEntry(
                     cue_id=cue.cue_id,
                     deadline_us=self._estimator.to_device_us(cue.deadline),
                     pattern_id=fp.pattern_id(cue.pattern),
                 )
-                for cue in due
-            ]
-            per_batch = max(1, (caps.max_message_size - LOAD_CUES_OVERHEAD) // CUE_ENTRY_SIZE)
-            for first in range(0, len(entries), per_batch):
-                batch = tuple(entries[first : first + per_batch])
-                await self._send(fp.LoadCues(seq=self._next_seq(), cues=batch))
-            for cue in due:
-                self._loaded[cue.cue_id] = cue
+                for cue in batch
+                if cue.deadline >= now
+            )
+            if entries:
+                await self._send(fp.LoadCues(seq=self._next_seq(), cues=entries))
+                self._highest_id = entries[-1].cue_id
+                loaded_any = True
+            # Only a batch handed to the radio leaves the pending list: if the link fails
+            # mid-way, what was not sent is still pending for the next connection.
+            del self._pending[: len(batch)]
+            self._loaded.update((cue.cue_id, cue) for cue in batch if cue.deadline >= now)
+        if loaded_any:
             await self._arm_device()
         if self._pending:
             # Top up again when the earliest pending cue enters the horizon.
@@ -416,6 +476,8 @@ class NativeLink(DeviceLink):
         if client is None or not client.is_connected:
             raise DeviceError(f"{self._describe()} is not connected")
         self._device_state = fp.transition(self._device_state, message)
+        if isinstance(message, fp.Clear | fp.Abort):
+            self._highest_id = None
         char = fp.characteristic_for(message)
         # The data characteristic is written without response: cue batches stream.
         with_response = char != gatt.DATA_CHAR_UUID
@@ -469,28 +531,47 @@ class NativeLink(DeviceLink):
             if pong is not None and not pong.done():
                 pong.set_result((message, received))
         elif isinstance(message, fp.CueExecuted):
-            cue = self._loaded.pop(message.cue_id, None)
-            if message.outcome is fp.CueOutcome.PLAYED and cue is not None:
-                t = self._estimator.to_hub(message.device_time_us)
-                self._publish(CueExecuted(device_id=self.id, cue_id=message.cue_id, t=t))
+            self._on_executed(message)
         elif isinstance(message, fp.ButtonPress):
             self._publish(ButtonPressed(device_id=self.id, press=message.kind.name.lower()))
-        elif isinstance(message, fp.Status):
-            self._on_status(message)
-            self._answer(message.ack_seq, message)
-        elif isinstance(message, fp.ErrorReport):
-            if not self._answer(message.ref_seq, message):
-                log.warning(
-                    "%s refused message %d: %s (detail %d)",
-                    self._describe(),
-                    message.ref_seq,
-                    message.code.name,
-                    message.detail,
-                )
+        elif isinstance(message, fp.Status | fp.ErrorReport):
+            self._on_reply(message)
         elif isinstance(message, fp.Capabilities):
             waiter = self._capabilities_reply
             if waiter is not None and not waiter.done():
                 waiter.set_result(message)
+
+    def _on_executed(self, message: fp.CueExecuted) -> None:
+        cue = self._loaded.pop(message.cue_id, None)
+        if cue is None:
+            return
+        if message.outcome is fp.CueOutcome.SKIPPED:
+            if cue.deadline > self._clock() + SUSPECT_ONSET_S:
+                # The device thinks it is late for a cue we think is still to come: its
+                # clock moved. Keep the cue, re-sync now, and load it again.
+                bisect.insort(self._pending, cue, key=lambda c: c.deadline)
+                self._resync_now = True
+                self._wake.set()
+            return
+        t = self._estimator.to_hub(message.device_time_us)
+        self._publish(CueExecuted(device_id=self.id, cue_id=message.cue_id, t=t))
+        if abs(t - cue.deadline) > SUSPECT_ONSET_S:
+            # Far off in our estimate of its clock: the clock jumped, or we drifted.
+            self._resync_now = True
+            self._wake.set()
+
+    def _on_reply(self, message: fp.Status | fp.ErrorReport) -> None:
+        if isinstance(message, fp.Status):
+            self._on_status(message)
+            self._answer(message.ack_seq, message)
+        elif not self._answer(message.ref_seq, message):
+            log.warning(
+                "%s refused message %d: %s (detail %d)",
+                self._describe(),
+                message.ref_seq,
+                message.code.name,
+                message.detail,
+            )
 
     def _answer(self, seq: int, message: fp.Status | fp.ErrorReport) -> bool:
         future = self._acks.get(seq)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -44,6 +45,9 @@ class BumbleCentral:
         self._close = close
         self._listeners: dict[object, AdvertisementListener] = {}
         self._closed = False
+        # A controller creates one connection at a time ("connection already pending"):
+        # links that (re)connect together take turns.
+        self.connect_lock = asyncio.Lock()
         device.on(Device.EVENT_ADVERTISEMENT, logged(self._on_advertisement))
 
     @property

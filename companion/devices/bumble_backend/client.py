@@ -101,7 +101,7 @@ class BumbleClient(BaseBleakClient):
             address = hci.Address(self.address)
         except (ValueError, core.InvalidArgumentError) as exc:
             raise BleakError(f"{self.address!r} is not a Bluetooth address") from exc
-        async with bleak_errors(f"connecting to {self.address}"):
+        async with self._central.connect_lock, bleak_errors(f"connecting to {self.address}"):
             connection = await device.connect(address, timeout=self._timeout)
         self._connection = connection
         connection.on(connection.EVENT_DISCONNECTION, logged(self._on_disconnection))

@@ -1,0 +1,265 @@
+"""Sessions over the real BLE stack: hub, native links and simulated wearables on bumble.
+
+Plans run at a high speed where real time is not the point; drops and outages are real
+seconds, since that is what the radio does. Assertions are about which cues reached the
+motor, never about how many milliseconds late they were (benchmarks measure that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+
+import pytest
+from bumble.core import AdvertisingData
+
+from companion.devices.bumble_backend import open_central
+from companion.devices.link import Delivery
+from companion.devices.native import NativeLink, NativeOptions
+from companion.devices.radio import Radio, open_radio
+from companion.errors import DeviceError, DeviceNotFoundError
+from companion.events import HubEvent
+from companion.hub import Hub
+from companion.session.engine import SessionResult, SessionState
+from routines import load_library
+from simulator import SimOptions, SimulatedWearable
+from simulator.firmware import FirmwareLimits
+from simulator.radio import local_device, new_link
+
+
+@dataclass
+class Outcome:
+    result: SessionResult
+    events: list[HubEvent]
+    wearables: list[SimulatedWearable]
+
+    def played(self, wearable: SimulatedWearable) -> list[int]:
+        return [pulse.cue_id for pulse in wearable.trace if pulse.cue_id != 0xFFFF]
+
+    def planned(self) -> list[int]:
+        return [cue.cue_id for cue in self.result.planned]
+
+    def kinds(self) -> list[str]:
+        return [event.event_type for event in self.events]
+
+
+async def run_session(
+    sims: Sequence[SimOptions],
+    *,
+    exercises: Sequence[str] = ("sphinx",),
+    speed: float = 4.0,
+    options: NativeOptions | None = None,
+    during: Callable[[list[SimulatedWearable]], None] | None = None,
+    abort_after_s: float = 30.0,
+) -> Outcome:
+    hub = Hub(load_library(None), abort_after_s=abort_after_s)
+    events = hub.bus.subscribe()
+    async with open_radio(sim=sims) as radio:
+        try:
+            await hub.connect(radio, count=len(sims), options=options, timeout=10)
+            engine = hub.start("one-minute-back", exercises=exercises, speed=speed)
+            if during is not None:
+                during(radio.wearables)
+            result = await asyncio.wait_for(engine.wait(), 60)
+        finally:
+            await hub.close()
+        seen = []
+        while (event := events.get_nowait()) is not None:
+            seen.append(event)
+        return Outcome(result, seen, list(radio.wearables))
+
+
+async def test_every_planned_cue_reaches_the_motor_in_order() -> None:
+    outcome = await run_session([SimOptions(seed=1)])
+    assert outcome.result.status is SessionState.COMPLETED
+    assert outcome.played(outcome.wearables[0]) == outcome.planned()
+    patterns = [pulse.pattern for pulse in outcome.wearables[0].trace]
+    assert patterns == [cue.cue for cue in outcome.result.planned]
+    kinds = outcome.kinds()
+    assert kinds.index("device_connected") < kinds.index("session_started")
+    assert kinds[-1] == "session_ended"
+
+
+async def test_every_connected_wearable_receives_the_session() -> None:
+    base = SimOptions(seed=7, latency_ms=10, jitter_ms=10)
+    outcome = await run_session([base.derived(i) for i in range(3)])
+    assert len({w.name for w in outcome.wearables}) == 3
+    for wearable in outcome.wearables:
+        assert outcome.played(wearable) == outcome.planned()
+
+
+def outage_at(session_s: float, for_s: float) -> Callable[[list[SimulatedWearable]], None]:
+    """Take the first wearable's link down `session_s` seconds into the session."""
+
+    def schedule(wearables: list[SimulatedWearable]) -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(session_s, wearables[0].begin_outage, for_s)
+
+    return schedule
+
+
+# At speed 2 the sphinx's hold starts 5.1 s into the session (0.6 s lead + 4.5 s): a drop
+# from 4 s to 7 s covers it.
+DROP = outage_at(4.0, 3.0)
+
+
+async def test_a_three_second_drop_loses_no_cue_in_scheduled_delivery() -> None:
+    outcome = await run_session(
+        [SimOptions(seed=2, latency_ms=20, jitter_ms=20)], speed=2.0, during=DROP
+    )
+    assert "device_lost" in outcome.kinds()
+    assert "session_paused" not in outcome.kinds()
+    assert outcome.result.status is SessionState.COMPLETED
+    assert outcome.played(outcome.wearables[0]) == outcome.planned()
+
+
+async def test_immediate_delivery_pauses_through_a_drop() -> None:
+    # The device holds nothing ahead in immediate delivery: a drop pauses the session at
+    # once (where scheduled delivery carries on), and it resumes when the device is back.
+    outcome = await run_session(
+        [SimOptions(seed=2, latency_ms=20, jitter_ms=20)],
+        speed=2.0,
+        options=NativeOptions(delivery=Delivery.IMMEDIATE, max_attempts=3),
+        during=DROP,
+    )
+    kinds = outcome.kinds()
+    assert kinds.index("device_lost") < kinds.index("session_paused")
+    assert kinds.index("session_resumed") > kinds.index("session_paused")
+    assert outcome.result.status is SessionState.COMPLETED
+    assert outcome.played(outcome.wearables[0]) == outcome.planned()
+
+
+async def test_when_every_wearable_is_gone_too_long_the_session_pauses_then_resumes() -> None:
+    # A short horizon: the device holds almost nothing, so the drop outlasts its cues.
+    outcome = await run_session(
+        [SimOptions(seed=3)],
+        speed=2.0,
+        options=NativeOptions(horizon_s=0.3, max_attempts=3),
+        during=DROP,
+    )
+    kinds = outcome.kinds()
+    assert kinds.index("device_lost") < kinds.index("session_paused")
+    assert kinds.index("session_paused") < kinds.index("session_resumed")
+    paused = next(e for e in outcome.events if e.event_type == "session_paused")
+    assert paused.to_dict()["reason"] == "no wearable connected"
+    assert outcome.result.status is SessionState.COMPLETED
+    # Every cue whose moment came while a device was there was played.
+    assert set(outcome.planned()) <= set(outcome.played(outcome.wearables[0]))
+
+
+async def test_the_session_aborts_when_no_wearable_comes_back() -> None:
+    outcome = await run_session(
+        [SimOptions(seed=3)],
+        speed=2.0,
+        during=outage_at(2.0, 30.0),
+        options=NativeOptions(horizon_s=0.3, max_attempts=3),
+        abort_after_s=1.0,
+    )
+    assert outcome.result.status is SessionState.ABORTED
+    assert outcome.result.reason == "no wearable came back within 1 s"
+
+
+async def test_one_wearable_leaving_does_not_disturb_the_other() -> None:
+    outcome = await run_session(
+        [SimOptions(seed=5), SimOptions(seed=5).derived(1)], speed=3.0, during=outage_at(1.0, 60)
+    )
+    leaving, staying = outcome.wearables
+    assert outcome.result.status is SessionState.COMPLETED
+    assert "session_paused" not in outcome.kinds()
+    assert outcome.played(staying) == outcome.planned()
+    assert leaving.connected is False
+
+
+async def test_a_clock_200_ppm_fast_is_measured_and_followed() -> None:
+    hub = Hub(load_library(None))
+    async with open_radio(sim=[SimOptions(seed=4, clock_ppm=200.0)]) as radio:
+        try:
+            (link,) = await hub.connect(radio, timeout=10)
+            engine = hub.start("one-minute-back", exercises=["sphinx"], speed=1.5)
+            result = await asyncio.wait_for(engine.wait(), 60)
+            drift = link.status.clock_drift_ppm
+        finally:
+            await hub.close()
+        played = [p.cue_id for p in radio.wearables[0].trace]
+    assert result.status is SessionState.COMPLETED
+    assert played == [cue.cue_id for cue in result.planned]
+    assert drift is not None
+    assert 100 < drift < 300
+
+
+async def test_a_clock_that_jumps_is_noticed_and_the_cues_reloaded() -> None:
+    hub = Hub(load_library(None))
+    async with open_radio(sim=[SimOptions(seed=6)]) as radio:
+        try:
+            await hub.connect(radio, timeout=10)
+            engine = hub.start("one-minute-back", exercises=["sphinx"], speed=1.5)
+            await asyncio.sleep(2.0)
+            clock = radio.wearables[0].device_clock
+            clock.set(clock.now() + 5.0)  # the firmware set its clock five seconds on
+            result = await asyncio.wait_for(engine.wait(), 60)
+        finally:
+            await hub.close()
+        played = [p.cue_id for p in radio.wearables[0].trace]
+    assert result.status is SessionState.COMPLETED
+    # The device skipped what it held as "late"; the hub saw it, re-synced and reloaded.
+    assert played == [cue.cue_id for cue in result.planned]
+
+
+@pytest.fixture
+async def foreign_radio() -> AsyncIterator[Radio]:
+    """A link with one of our wearables and a stranger that merely advertises a name."""
+    link = new_link()
+    wearable = SimulatedWearable(SimOptions(seed=9), link)
+    await wearable.start()
+    device, _ = local_device("Stranger", "C4:44:44:44:44:44", link)
+    device.advertising_data = bytes(
+        AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, b"Stranger")])
+    )
+    await device.power_on()
+    await device.start_advertising(auto_restart=True)
+    central = await open_central(link=link)
+    yield Radio(central.scanner_backend, central.client_backend, [wearable], central)
+    await central.close()
+    await device.power_off()
+    await wearable.stop()
+
+
+async def test_a_device_that_is_not_ours_is_refused_clearly(foreign_radio: Radio) -> None:
+    hub = Hub(load_library(None))
+    try:
+        with pytest.raises(DeviceError, match=r"Stranger .* is not a backstretch wearable"):
+            await hub.connect(foreign_radio, ["Stranger"], timeout=5)
+    finally:
+        await hub.close()
+
+
+async def test_an_absent_wearable_is_reported_with_what_was_seen(foreign_radio: Radio) -> None:
+    hub = Hub(load_library(None))
+    with pytest.raises(DeviceNotFoundError, match=r"'Nobody'.*within 0.5 s.*seen: "):
+        await hub.connect(foreign_radio, ["Nobody"], timeout=0.5)
+
+
+async def test_a_device_that_vanished_gives_up_after_its_attempts() -> None:
+    central = await open_central(link=new_link())
+    try:
+        link = NativeLink(
+            "C5:55:55:55:55:55",
+            backend=central.client_backend,
+            options=NativeOptions(max_attempts=2, connect_timeout_s=0.3),
+        )
+        with pytest.raises(DeviceError, match="cannot connect to C5:55:55:55:55:55 after 2"):
+            await asyncio.wait_for(link.run(lambda event: None), 20)
+    finally:
+        await central.close()
+
+
+async def test_a_device_that_refuses_our_patterns_says_so() -> None:
+    hub = Hub(load_library(None))
+    async with open_radio(sim=[SimOptions(seed=8)]) as radio:
+        radio.wearables[0].firmware.limits = FirmwareLimits(max_patterns=4)
+        try:
+            with pytest.raises(DeviceError, match="refused PatternTable: PATTERN_TABLE_FULL"):
+                await hub.connect(radio, timeout=10)
+        finally:
+            await hub.close()
