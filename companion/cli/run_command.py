@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.cli.sim_options import add_adapter_argument, add_sim_arguments
+
+if TYPE_CHECKING:
+    from companion.config import HubConfig
+    from companion.daemon import DaemonContext, Service
 
 EPILOG = (
     "Configuration: --config FILE, else $XDG_CONFIG_HOME/backstretch/config.toml if it "
@@ -92,5 +96,39 @@ def run(args: argparse.Namespace) -> int:
     if args.start_now is not None:
         library.get(args.start_now)
     sims = sim_options_from_args(args) if args.sim else None
-    daemon = Daemon(config, library, sims=sims, adapter=args.adapter, start_now=args.start_now)
+    services = [mirror_service(config)] if config.mqtt.url else []
+    daemon = Daemon(
+        config,
+        library,
+        sims=sims,
+        adapter=args.adapter,
+        start_now=args.start_now,
+        services=services,
+    )
     return asyncio.run(daemon.run())
+
+
+def mirror_service(config: HubConfig) -> Service:
+    """The MQTT mirror as a daemon service, from the configuration's [mqtt] section."""
+    from companion.mqtt import MqttMirror, MqttSettings
+
+    mqtt = config.mqtt
+    assert mqtt.url is not None
+    settings = MqttSettings.from_url(
+        mqtt.url,
+        username=mqtt.username,
+        password=mqtt.password,
+        ca_file=mqtt.ca_file,
+        base_topic=mqtt.base_topic,
+        discovery_prefix=mqtt.discovery_prefix,
+        discovery_delay_s=mqtt.discovery_delay_s,
+        hub_id=config.hub_id,
+    )
+
+    async def serve(context: DaemonContext) -> None:
+        import asyncio
+
+        async with MqttMirror(context.hub, settings):
+            await asyncio.Event().wait()
+
+    return serve

@@ -73,6 +73,7 @@ async def _session(args: argparse.Namespace) -> int:
     import contextlib
 
     from companion.cli.mqtt_commands import mqtt_settings_from_args
+    from companion.cli.recording import open_recording_history
     from companion.cli.sim_options import sim_options_from_args
     from companion.errors import HubError
     from companion.hub import Hub
@@ -86,6 +87,9 @@ async def _session(args: argparse.Namespace) -> int:
     sims = sim_options_from_args(args) if args.sim else None
     mqtt = mqtt_settings_from_args(args)
     async with contextlib.AsyncExitStack() as stack:
+        # Recorded like the daemon's sessions; a broken history never stops a session.
+        history = await stack.enter_async_context(open_recording_history())
+        history.attach(hub)
         if mqtt is not None:
             from companion.mqtt import MqttMirror
 
@@ -175,7 +179,7 @@ def _with_motor_traces(result: SessionResult, wearables: list[SimulatedWearable]
     from companion.session.figures import onset_figures
 
     executed = tuple(
-        ExecutedCue(pulse.cue_id, pulse.pattern, pulse.t, wearable.name)
+        ExecutedCue(pulse.cue_id, pulse.pattern, pulse.t, wearable.name, pulse.deadline)
         for wearable in wearables
         for pulse in wearable.trace
     )

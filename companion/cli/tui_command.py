@@ -70,6 +70,7 @@ def run_tui(args: argparse.Namespace, sims: list[SimOptions] | None, mqtt_url: s
 async def _tui(
     args: argparse.Namespace, sims: list[SimOptions] | None, mqtt_url: str | None
 ) -> int:
+    from companion.cli.recording import open_recording_history
     from companion.devices.radio import open_radio
     from companion.hub import Hub
     from companion.tui.app import BackstretchApp
@@ -79,7 +80,13 @@ async def _tui(
     from routines import load_library
 
     hub = Hub(load_library())
-    async with open_radio(sim=sims, adapter=args.adapter) as radio:
+    # Sessions started here are recorded like the daemon's; today's count and the streak
+    # come from that history.
+    async with (
+        open_recording_history() as history,
+        open_radio(sim=sims, adapter=args.adapter) as radio,
+    ):
+        history.attach(hub)
         connector = RadioConnector(
             hub,
             radio,
@@ -99,13 +106,14 @@ async def _tui(
 
 def mirror(
     hub: Hub, url: str | None, app: BackstretchApp
-) -> contextlib.AbstractAsyncContextManager[None]:
-    """The MQTT mirror of the hub's state while the TUI runs: the seam for `--mqtt`.
-
-    Once `companion.mqtt` exists, start it here for `url` on `hub` and set
-    `app.mirroring = True`; until then the app tells the person the state is not mirrored.
-    """
+) -> contextlib.AbstractAsyncContextManager[object]:
+    """The MQTT mirror of the hub's state while the TUI runs (`--mqtt URL`)."""
     import contextlib
 
-    del hub, url, app
-    return contextlib.nullcontext()
+    if url is None:
+        return contextlib.nullcontext()
+    from companion.mqtt import MqttMirror, MqttSettings
+
+    settings = MqttSettings.from_url(url)
+    app.mirroring = True
+    return MqttMirror(hub, settings)

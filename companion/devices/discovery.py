@@ -10,7 +10,7 @@ from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from companion.devices.radio import Radio
+from companion.devices.radio import Radio, scanning_errors
 from companion.errors import DeviceNotFoundError
 from firmware_protocol.gatt import SERVICE_UUID
 
@@ -50,8 +50,7 @@ async def find_wearables(
             if len(found) >= count:
                 done.set()
 
-    scanner = BleakScanner(on_advertisement, backend=radio.scanner_backend)
-    async with scanner:
+    async with scanning_errors(radio), BleakScanner(on_advertisement, **radio.scanner_args):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout)
     if targets:

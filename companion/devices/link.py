@@ -91,7 +91,8 @@ class DeviceLink(ABC):
 
     @abstractmethod
     def holds_until(self) -> float:
-        """Hub time up to which the device can go on without the hub (cues it already holds)."""
+        """Hub time up to which the device can go on without the hub: the deadline of the
+        first cue it does not hold (infinity when it holds all that is left)."""
 
     @abstractmethod
     async def run(self, publish: EventSink) -> None:

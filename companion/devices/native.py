@@ -16,6 +16,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -172,9 +173,9 @@ class NativeLink(DeviceLink):
         self._wake.set()
 
     def holds_until(self) -> float:
-        if self.options.delivery is Delivery.IMMEDIATE or not self._loaded:
-            return self._clock()
-        return max(cue.deadline for cue in self._loaded.values())
+        # The device plays what it holds on its own; it needs us for the first cue it was
+        # not given yet (in immediate delivery, the next one to write).
+        return self._pending[0].deadline if self._pending else math.inf
 
     # -- the link's own task ---------------------------------------------------------
 
@@ -203,11 +204,13 @@ class NativeLink(DeviceLink):
             attempts = 0
             delay = BACKOFF_FIRST_S
             self._state = LinkState.READY
+            log.info("%s: connected and synced", self._describe())
             publish(DeviceConnected(device_id=self.id, name=self._name, profile="native"))
             reason = await self._serve()
             if self._closed.is_set():
                 break
             self._state = LinkState.RECONNECTING
+            log.info("%s: %s; reconnecting", self._describe(), reason)
             publish(DeviceLost(device_id=self.id, name=self._name, reason=reason))
         self._state = LinkState.CLOSED
 

@@ -108,6 +108,23 @@ class FoundDevice:
     is_backstretch: bool
 
 
+@contextlib.asynccontextmanager
+async def scanning_errors(radio: Radio) -> AsyncIterator[None]:
+    """A radio that cannot scan says so in one line (no BlueZ or D-Bus, no adapter...)."""
+    from bleak.exc import BleakError
+
+    try:
+        yield
+    except (BleakError, OSError) as exc:
+        hint = ""
+        if radio.scanner_backend is None:
+            hint = (
+                "; is Bluetooth (BlueZ) running here? Without it, use --adapter for a "
+                "USB dongle or --sim for a simulated wearable"
+            )
+        raise DeviceError(f"cannot scan with {radio.description}: {exc}{hint}") from exc
+
+
 async def scan(
     timeout: float = 3.0,
     sim: Sequence[SimOptions] | None = None,
@@ -115,17 +132,11 @@ async def scan(
 ) -> list[FoundDevice]:
     """Every device heard within `timeout` seconds, backstretch wearables first."""
     from bleak import BleakScanner
-    from bleak.exc import BleakError
 
     from firmware_protocol.gatt import NAME_PREFIX, SERVICE_UUID
 
-    async with open_radio(sim=sim, adapter=adapter) as radio:
-        try:
-            heard = await BleakScanner.discover(
-                timeout=timeout, return_adv=True, **radio.scanner_args
-            )
-        except BleakError as exc:
-            raise DeviceError(f"cannot scan with {radio.description}: {exc}") from exc
+    async with open_radio(sim=sim, adapter=adapter) as radio, scanning_errors(radio):
+        heard = await BleakScanner.discover(timeout=timeout, return_adv=True, **radio.scanner_args)
     found = [
         FoundDevice(
             name=device.name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -34,8 +35,11 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
-# Time given to the links to get the first cues of a (re-)anchored schedule to the device.
-DEFAULT_LEAD_S = 0.6
+# Time given to the links to get the first cues of a (re-)anchored schedule to the device:
+# after a reconnect a link re-syncs the clock first, a few round trips of a slow link.
+DEFAULT_LEAD_S = 1.0
+# Pause this long before the first cue no device holds, rather than play it late.
+HANDOVER_S = 0.05
 # After the end cue, time for the device's last reports to arrive before the session closes.
 END_TAIL_S = 1.0
 
@@ -70,6 +74,9 @@ class ExecutedCue:
     cue: str
     t: float
     device: str
+    # When the device meant to start it (its deadline, in the hub's clock), where known:
+    # the difference to `t` is the motor's own lateness, the rest is clock sync.
+    meant: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +198,7 @@ class SessionEngine:
         self._resume_state = self._state
         self._state = SessionState.PAUSED
         self._reason = reason
+        log.info("session %s paused: %s", self.session_id, reason)
         self._publish(SessionPaused(session_id=self.session_id, reason=reason))
 
     def resume(self) -> None:
@@ -203,6 +211,7 @@ class SessionEngine:
         self._reason = ""
         self._auto_paused = False
         self._cancel_watch()
+        log.info("session %s resumed", self.session_id)
         self._publish(SessionResumed(session_id=self.session_id))
         self._hand_out(self._links(), everyone=True)
         self._arm()
@@ -258,9 +267,13 @@ class SessionEngine:
             return
         if self._state is SessionState.PAUSED:
             return
-        # Nobody is connected: the devices play what they hold, then we must pause.
+        # Nobody is connected: the devices play what they hold; we pause when a cue is due
+        # that none of them has (and never, if they hold all that is left).
         held = max((link.holds_until() for link in links), default=self._clock())
-        self._schedule_watch(held, self._all_gone)
+        if held == math.inf:
+            self._cancel_watch()
+        else:
+            self._schedule_watch(held - HANDOVER_S, self._all_gone)
 
     def _all_gone(self) -> None:
         self._watch = None

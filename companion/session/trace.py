@@ -23,10 +23,11 @@ def trace_lines(
         (p.t, {"kind": "planned", "cue_id": p.cue_id, "cue": p.cue, "step": p.step, "t": p.t})
         for p in planned
     ]
-    rows += [
-        (e.t, {"kind": "executed", "cue_id": e.cue_id, "cue": e.cue, "t": e.t, "device": e.device})
-        for e in executed
-    ]
+    for e in executed:
+        row = {"kind": "executed", "cue_id": e.cue_id, "cue": e.cue, "t": e.t, "device": e.device}
+        if e.meant is not None:
+            row["meant"] = e.meant
+        rows.append((e.t, row))
     rows.sort(key=lambda row: row[0])
     for _, row in rows:
         yield row
@@ -53,7 +54,13 @@ def read_trace(path: Path) -> tuple[list[PlannedCue], list[ExecutedCue]]:
                     planned.append(PlannedCue(row["cue_id"], row["cue"], row["step"], row["t"]))
                 elif row["kind"] == "executed":
                     executed.append(
-                        ExecutedCue(row["cue_id"], row["cue"], row["t"], row.get("device", ""))
+                        ExecutedCue(
+                            row["cue_id"],
+                            row["cue"],
+                            row["t"],
+                            row.get("device", ""),
+                            row.get("meant"),
+                        )
                     )
             except (ValueError, KeyError, TypeError) as exc:
                 raise HubError(f"{path}:{number}: not a trace line ({exc})") from exc

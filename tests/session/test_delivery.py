@@ -99,7 +99,7 @@ def outage_at(session_s: float, for_s: float) -> Callable[[list[SimulatedWearabl
     return schedule
 
 
-# At speed 2 the sphinx's hold starts 5.1 s into the session (0.6 s lead + 4.5 s): a drop
+# At speed 2 the sphinx's hold starts 5.5 s into the session (1 s lead + 4.5 s): a drop
 # from 4 s to 7 s covers it.
 DROP = outage_at(4.0, 3.0)
 

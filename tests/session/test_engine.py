@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 
@@ -171,6 +172,19 @@ async def test_a_device_holding_cues_keeps_the_session_going_through_a_drop() ->
     link.state = link.state.READY
     engine.links_changed()
     assert engine.state is SessionState.COUNTDOWN
+    engine.stop()
+
+
+async def test_devices_that_hold_all_that_is_left_never_pause_the_session() -> None:
+    clock = ManualClock(0.0)
+    link = RecordingLink(held_until=math.inf)
+    engine, events = make_engine(seed_plan(), [link], clock)
+    engine.start()
+    link.state = link.state.RECONNECTING
+    engine.links_changed()
+    await asyncio.sleep(0.05)
+    assert engine.state is SessionState.COUNTDOWN
+    assert "session_paused" not in [e.event_type for e in events]
     engine.stop()
 
 
