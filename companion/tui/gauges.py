@@ -76,7 +76,9 @@ class BreathIndicator(Widget):
 
 def progress_text(progress: float, remaining_s: float | None, width: int) -> str:
     """`━━━━━━╸────── 0:42 left`: the share of the session done and the time still to go."""
-    tail = f" {format_clock(remaining_s)} left" if remaining_s is not None else ""
+    # Counted down as a clock would (ceiling), so a moment exactly between two seconds
+    # does not flicker with float noise.
+    tail = f" {format_clock(math.ceil(remaining_s - 1e-6))} left" if remaining_s is not None else ""
     bar = max(4, width - len(tail))
     done = max(0.0, min(1.0, progress)) * bar
     full = int(done)
