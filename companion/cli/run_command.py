@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from companion.cli.sim_options import add_adapter_argument, add_sim_arguments
+from companion.cli.sim_options import add_device_arguments
 
 if TYPE_CHECKING:
     from companion.config import HubConfig
@@ -31,16 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
         epilog=EPILOG,
     )
-    parser.add_argument(
-        "--sim", action="store_true", help="use in-process simulated wearable(s) (--sim-* options)"
-    )
-    parser.add_argument(
-        "--device",
-        action="append",
-        default=[],
-        metavar="NAME_OR_ADDRESS",
-        help="wearable to use (repeatable); default: the config's devices, else the first found",
-    )
+    add_device_arguments(parser, "the config's devices, else the first found")
     parser.add_argument("--mqtt", metavar="URL", help="MQTT broker, e.g. mqtt://localhost:1883")
     parser.add_argument("--hub-id", metavar="ID", help="the hub's id in MQTT topics")
     parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file (TOML)")
@@ -54,8 +45,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     # Tests: start a session as soon as a wearable is ready.
     parser.add_argument("--start-now", metavar="ROUTINE", help=argparse.SUPPRESS)
-    add_adapter_argument(parser)
-    add_sim_arguments(parser)
     parser.set_defaults(run=run)
 
 

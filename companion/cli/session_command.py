@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from companion.cli.mqtt_commands import add_mqtt_arguments
-from companion.cli.sim_options import add_adapter_argument, add_sim_arguments
+from companion.cli.sim_options import add_device_arguments
 
 if TYPE_CHECKING:
     from companion.cli.progress import ProgressLine
@@ -24,16 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Run one session of ROUTINE on the wearable(s) and exit 0 when it completes.",
     )
     parser.add_argument("routine", metavar="ROUTINE", help="routine id (see `routines list`)")
-    parser.add_argument(
-        "--sim", action="store_true", help="use in-process simulated wearable(s) (--sim-* options)"
-    )
-    parser.add_argument(
-        "--device",
-        action="append",
-        default=[],
-        metavar="NAME_OR_ADDRESS",
-        help="wearable to use (repeatable); default: the first backstretch wearable found",
-    )
+    add_device_arguments(parser)
     parser.add_argument(
         "--exercise",
         action="append",
@@ -57,8 +48,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--connect-timeout", type=float, default=15.0, metavar="S", help=argparse.SUPPRESS
     )
-    add_adapter_argument(parser)
-    add_sim_arguments(parser)
     add_mqtt_arguments(parser)
     parser.set_defaults(run=run)
 

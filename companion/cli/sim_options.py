@@ -12,7 +12,30 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from simulator import SimOptions
 
-__all__ = ["add_adapter_argument", "add_sim_arguments", "sim_options_from_args"]
+__all__ = [
+    "add_adapter_argument",
+    "add_device_arguments",
+    "add_sim_arguments",
+    "sim_options_from_args",
+]
+
+FIRST_FOUND = "the first backstretch wearable found"
+
+
+def add_device_arguments(parser: argparse.ArgumentParser, default: str = FIRST_FOUND) -> None:
+    """How a command finds its wearables: `--sim` (+ `--sim-*`), `--device`, `--adapter`."""
+    parser.add_argument(
+        "--sim", action="store_true", help="use in-process simulated wearable(s) (--sim-* options)"
+    )
+    parser.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        metavar="NAME_OR_ADDRESS",
+        help=f"wearable to use (repeatable); default: {default}",
+    )
+    add_adapter_argument(parser)
+    add_sim_arguments(parser)
 
 
 def _drop(text: str) -> tuple[float, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from companion.cli.sim_options import add_adapter_argument, add_sim_arguments
+from companion.cli.sim_options import add_device_arguments
 
 if TYPE_CHECKING:
     import contextlib
@@ -21,22 +21,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the terminal UI: pick a routine, start it, follow it",
         description="Open the terminal UI on the wearable(s); it opens even when none is found.",
     )
-    parser.add_argument(
-        "--sim", action="store_true", help="use in-process simulated wearable(s) (--sim-* options)"
-    )
-    parser.add_argument(
-        "--device",
-        action="append",
-        default=[],
-        metavar="NAME_OR_ADDRESS",
-        help="wearable to use (repeatable); default: the first backstretch wearable found",
-    )
+    add_device_arguments(parser)
     parser.add_argument(
         "--mqtt", metavar="URL", help="mirror state to this MQTT broker, as `run` does"
     )
     add_common_arguments(parser)
-    add_adapter_argument(parser)
-    add_sim_arguments(parser)
     parser.set_defaults(run=run)
 
 
