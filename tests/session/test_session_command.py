@@ -83,8 +83,10 @@ def test_a_mistake_gets_one_line_and_a_non_zero_exit(
 def test_ctrl_c_stops_the_session_tells_the_wearable_and_says_so(tmp_path: Path) -> None:
     trace = tmp_path / "trace.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "companion", "-v", "session", "one-minute-back", "--sim"]
-        + ["--trace", str(trace)],
+        [
+            *(sys.executable, "-m", "companion", "-v", "session", "one-minute-back", "--sim"),
+            *("--trace", str(trace)),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
