@@ -10,8 +10,10 @@ from companion.cli.sim_options import add_device_arguments
 if TYPE_CHECKING:
     import contextlib
 
+    from companion.history.store import SessionRecord as StoredRecord
     from companion.hub import Hub
     from companion.tui.app import BackstretchApp
+    from companion.tui.providers import SessionRecord
     from simulator import SimOptions
 
 
@@ -59,23 +61,30 @@ def run_tui(args: argparse.Namespace, sims: list[SimOptions] | None, mqtt_url: s
 async def _tui(
     args: argparse.Namespace, sims: list[SimOptions] | None, mqtt_url: str | None
 ) -> int:
-    from companion.cli.recording import open_recording_history
+    import asyncio
+
+    from companion.cli.recording import open_recording_history, terminal_config
     from companion.devices.radio import open_radio
     from companion.hub import Hub
+    from companion.schedule import Scheduler
     from companion.tui.app import BackstretchApp
     from companion.tui.connector import RadioConnector
     from companion.tui.logs import logs_to_file_and_notifications
     from companion.tui.notice import default_state_dir
+    from companion.tui.providers import ScheduledReminders, StoredHistory
     from routines import load_library
 
-    hub = Hub(load_library())
-    # Sessions started here are recorded like the daemon's; today's count and the streak
-    # come from that history.
+    config = terminal_config()
+    hub = Hub(load_library(), routine=config.routine, pace_bpm=config.pace_bpm)
+    hub.schedule_enabled = config.reminders.enabled
+    # Sessions started here are recorded like the daemon's, and reminders play here too.
     async with (
-        open_recording_history() as history,
+        open_recording_history(config) as history,
         open_radio(sim=sims, adapter=args.adapter) as radio,
     ):
         history.attach(hub)
+        earlier = [_record(r) for r in await history.recent(20)] if history.available else []
+        scheduler = Scheduler(hub, config, last_completed=history.last_completed)
         connector = RadioConnector(
             hub,
             radio,
@@ -83,14 +92,37 @@ async def _tui(
             count=len(sims) if sims else 1,
             timeout=args.connect_timeout,
         )
-        app = BackstretchApp(hub, connector=connector, speed=args.speed, mqtt_url=mqtt_url)
+        app = BackstretchApp(
+            hub,
+            connector=connector,
+            history=StoredHistory(hub.bus, earlier, history, hub.wall_clock),
+            schedule=ScheduledReminders(scheduler, lambda: hub.routine),
+            speed=args.speed,
+            mqtt_url=mqtt_url,
+        )
+        reminders = asyncio.create_task(scheduler.run(), name="scheduler")
         try:
             with logs_to_file_and_notifications(app, default_state_dir() / "tui.log"):
                 async with mirror(hub, mqtt_url, app):
                     await app.run_async()
         finally:
+            reminders.cancel()
             await hub.close()
     return 0 if app.return_code in (None, 0) else app.return_code
+
+
+def _record(stored: StoredRecord) -> SessionRecord:
+    """A history-store row as the TUI's history screen lists it."""
+    from companion.tui.providers import SessionRecord
+
+    return SessionRecord(
+        ended=stored.ended_at or stored.started_at,
+        routine=stored.routine,
+        status=stored.outcome,
+        duration_s=stored.duration_s or 0.0,
+        cues_planned=stored.cues_planned or 0,
+        cues_executed=stored.cues_executed or 0,
+    )
 
 
 def mirror(

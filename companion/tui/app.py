@@ -77,13 +77,13 @@ class BackstretchApp(App[None]):
         super().__init__()
         self.hub = hub
         self.connector = connector
-        self._own_history: MemoryHistory | None = None
         if history is None:
-            # Until the history service is wired in: what happened in this run.
-            self._own_history = MemoryHistory(hub.bus, hub.wall_clock)
-            history = self._own_history
+            # No history store given: what happened in this run.
+            history = MemoryHistory(hub.bus, hub.wall_clock)
             if hub.counts is None:
                 hub.counts = history
+        # A history that learns from the bus follows it while the app runs.
+        self._own_history = history if isinstance(history, MemoryHistory) else None
         self.history: HistoryView = history
         self.schedule: ScheduleView = schedule or NoSchedule()
         self.notice = notice or NoticeStore()

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from companion.events import EventBus, HubEvent, SessionEnded, SessionStarted
+from companion.schedule.occurrences import Occurrence
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,59 @@ class MemoryHistory:
             streak += 1
             day -= timedelta(days=1)
         return streak
+
+
+class StoredHistory(MemoryHistory):
+    """The history store's view: sessions from before this run, then those ending now.
+
+    Today's count and the streak come from the store (`counts`), which has every day.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        earlier: Sequence[SessionRecord],
+        counts: SessionCounts,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__(bus, wall_clock)
+        self._earlier = list(earlier)
+        self._counts = counts
+
+    def recent(self, limit: int = 20) -> list[SessionRecord]:
+        return [*super().recent(limit), *self._earlier][:limit]
+
+    def sessions_today(self) -> int:
+        return self._counts.sessions_today()
+
+    def streak_days(self) -> int:
+        return self._counts.streak_days()
+
+
+class SessionCounts(Protocol):
+    def sessions_today(self) -> int: ...
+
+    def streak_days(self) -> int: ...
+
+
+class Upcoming(Protocol):
+    """A scheduler's next firings (each with `at`, `routine` and `name`)."""
+
+    def upcoming(self, n: int = 5) -> Sequence[Occurrence]: ...
+
+
+class ScheduledReminders:
+    """The scheduler's upcoming reminders, as the history screen lists them."""
+
+    def __init__(self, scheduler: Upcoming, default_routine: Callable[[], str]) -> None:
+        self._scheduler = scheduler
+        self._default_routine = default_routine
+
+    def upcoming(self, limit: int = 5) -> list[Reminder]:
+        return [
+            Reminder(at=o.at, routine=o.routine or self._default_routine(), label=o.name)
+            for o in self._scheduler.upcoming(limit)
+        ]
 
 
 class NoSchedule:
