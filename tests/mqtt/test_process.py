@@ -90,3 +90,37 @@ async def test_sigterm_stops_the_session_says_offline_and_logs_no_password(
     assert "the wearable was told to stop" in output
     assert "MQTT connected to mqtt://ann@127.0.0.1" in output  # debug logs were on
     assert PASSWORD not in output
+
+
+@pytest.fixture
+def daemon_process(
+    broker: Broker, hub_id: str, tmp_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`backstretch run --mqtt`: the configured mirror is one of the daemon's services."""
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "companion", "run", "--sim"]
+    command += ["--mqtt", broker.url, "--hub-id", hub_id]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+    process.wait(10)
+
+
+async def test_the_daemon_mirrors_takes_a_start_command_and_says_offline_on_sigterm(
+    broker: Broker, hub_id: str, daemon_process: subprocess.Popen[bytes]
+) -> None:
+    base = f"backstretch/{hub_id}"
+    async with watching(broker, f"{base}/#") as watcher:
+        await watcher.wait_json(f"{base}/event", 30.0, event_type="device_connected")
+        await watcher.publish(f"{base}/session/set", '{"action": "start", "request_id": "r1"}')
+        await watcher.wait_json(f"{base}/session/result", 10.0, request_id="r1", status="ok")
+        await watcher.wait_json(f"{base}/state", 10.0, session="countdown")
+        mark = len(watcher.seen)
+        daemon_process.send_signal(signal.SIGTERM)
+        await watcher.wait_for(
+            lambda m: m.topic == f"{base}/status" and m.payload == b"offline", start=mark
+        )
+        assert await asyncio.to_thread(daemon_process.wait, 10) == 0
