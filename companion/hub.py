@@ -139,19 +139,37 @@ class Hub:
         ]
         for link in links:
             self.add_link(link)
+        try:
+            await self._until_ready(links, deadline, timeout)
+        except BaseException:
+            # Nothing half-connected stays behind: a later connect starts clean.
+            await self._drop_links(links)
+            raise
+        return links
+
+    async def _until_ready(
+        self, links: Sequence[DeviceLink], deadline: float, timeout: float
+    ) -> None:
         while not all(link.ready for link in links):
-            failed = [
-                self._link_tasks[link.id] for link in links if self._link_tasks[link.id].done()
-            ]
-            for task in failed:
-                exc = None if task.cancelled() else task.exception()
-                if exc is not None:
-                    raise exc
+            for link in links:
+                task = self._link_tasks[link.id]
+                failure = task.exception() if task.done() and not task.cancelled() else None
+                if failure is not None:
+                    raise failure
             if self.clock() > deadline:
                 waiting = ", ".join(link.status.name or link.id for link in links if not link.ready)
                 raise DeviceError(f"{waiting} did not become ready within {timeout:g} s")
             await asyncio.sleep(0.02)
-        return links
+
+    async def _drop_links(self, links: Sequence[DeviceLink]) -> None:
+        for link in links:
+            task = self._link_tasks.pop(link.id, None)
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(link.close(), 2.0)
+            self.links.remove(link)
 
     async def close(self) -> None:
         """Stop any session (the devices are told) and close every link."""

@@ -262,5 +262,6 @@ async def test_a_device_that_refuses_our_patterns_says_so() -> None:
         try:
             with pytest.raises(DeviceError, match="refused PatternTable: PATTERN_TABLE_FULL"):
                 await hub.connect(radio, timeout=10)
+            assert hub.links == []  # nothing half-connected stays behind
         finally:
             await hub.close()
