@@ -208,7 +208,7 @@ class Daemon:
         reconnects by itself."""
         from companion.devices.discovery import find_wearables
         from companion.devices.link import Delivery
-        from companion.devices.native import NativeLink, NativeOptions
+        from companion.devices.native import NativeOptions
 
         targets = list(self.config.devices)
         count = len(self.sims) if self.sims else max(1, len(targets))
@@ -225,14 +225,7 @@ class Daemon:
                 # Bluetooth service, adapter gone) must not end a daemon either.
                 problem = f"{type(exc).__name__}: {exc}"
             else:
-                known = {link.id for link in hub.links}
-                for device in found:
-                    if device.address not in known:
-                        link = NativeLink(
-                            device, backend=radio.client_backend, options=options, clock=hub.clock
-                        )
-                        hub.add_link(link)
-                        log.info("using wearable %s (%s)", device.name, device.address)
+                hub.adopt(radio, found, options)
                 return
             wait = delay * random.uniform(0.75, 1.25)
             log.warning(

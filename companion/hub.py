@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from companion.devices.discovery import find_wearables
+from companion.devices.discovery import Sighting, find_wearables
 from companion.devices.link import DeviceLink
 from companion.devices.native import NativeLink, NativeOptions
 from companion.devices.radio import Radio
@@ -128,23 +128,34 @@ class Hub:
         """Find the wearables, start a native link to each and wait until all are ready."""
         deadline = self.clock() + timeout
         found = await find_wearables(radio, targets, count=count, timeout=timeout)
-        links: list[DeviceLink] = [
-            NativeLink(
-                device,
-                backend=radio.client_backend,
-                options=options or NativeOptions(max_attempts=3),
-                clock=self.clock,
-            )
-            for device in found
-        ]
-        for link in links:
-            self.add_link(link)
+        links = self.adopt(radio, found, options or NativeOptions(max_attempts=3))
         try:
             await self._until_ready(links, deadline, timeout)
         except BaseException:
             # Nothing half-connected stays behind: a later connect starts clean.
             await self._drop_links(links)
             raise
+        return links
+
+    def adopt(
+        self, radio: Radio, found: Sequence[Sighting], options: NativeOptions
+    ) -> list[DeviceLink]:
+        """Start a native link to each wearable found that the hub does not know yet."""
+        known = {link.id for link in self.links}
+        links: list[DeviceLink] = [
+            NativeLink(
+                sighting.device,
+                backend=radio.client_backend,
+                options=options,
+                clock=self.clock,
+                rssi=sighting.rssi,
+            )
+            for sighting in found
+            if sighting.address not in known
+        ]
+        for link in links:
+            self.add_link(link)
+            log.info("using wearable %s (%s)", link.status.name, link.id)
         return links
 
     async def _until_ready(

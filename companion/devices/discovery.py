@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
@@ -13,6 +14,22 @@ from bleak.backends.scanner import AdvertisementData
 from companion.devices.radio import Radio, scanning_errors
 from companion.errors import DeviceNotFoundError
 from firmware_protocol.gatt import SERVICE_UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """A wearable heard advertising, and how strongly (dBm) when it was."""
+
+    device: BLEDevice
+    rssi: int | None
+
+    @property
+    def address(self) -> str:
+        return self.device.address
+
+    @property
+    def name(self) -> str:
+        return self.device.name or self.device.address
 
 
 def _matches(target: str, device: BLEDevice, advertisement: AdvertisementData) -> bool:
@@ -27,13 +44,13 @@ async def find_wearables(
     *,
     count: int = 1,
     timeout: float = 10.0,
-) -> list[BLEDevice]:
+) -> list[Sighting]:
     """Scan until every target (or `count` backstretch wearables) is seen, or time out.
 
     Without targets, only devices advertising our service count. With targets, each is a
     name or an address; the order of the result follows the targets.
     """
-    found: dict[str, BLEDevice] = {}
+    found: dict[str, Sighting] = {}
     seen: dict[str, str] = {}
     done = asyncio.Event()
 
@@ -42,11 +59,11 @@ async def find_wearables(
         if targets:
             for target in targets:
                 if target not in found and _matches(target, device, advertisement):
-                    found[target] = device
+                    found[target] = Sighting(device, advertisement.rssi)
             if len(found) == len(targets):
                 done.set()
         elif SERVICE_UUID in (u.lower() for u in advertisement.service_uuids):
-            found.setdefault(device.address, device)
+            found.setdefault(device.address, Sighting(device, advertisement.rssi))
             if len(found) >= count:
                 done.set()
 

@@ -90,6 +90,7 @@ class NativeLink(DeviceLink):
         options: NativeOptions | None = None,
         clock: Clock = time.monotonic,
         rng: random.Random | None = None,
+        rssi: int | None = None,
     ) -> None:
         self._device = device
         self._address = device if isinstance(device, str) else device.address
@@ -98,6 +99,8 @@ class NativeLink(DeviceLink):
         self.options = options or NativeOptions()
         self._clock = clock
         self._rng = rng or random.Random()
+        # Signal strength as last heard advertising (BLE gives none while connected).
+        self._rssi = rssi
         self._state = LinkState.CONNECTING
         self._client: BleakClient | None = None
         self._publish: EventSink = lambda _event: None
@@ -146,7 +149,7 @@ class NativeLink(DeviceLink):
             profile="native",
             state=self._state,
             battery=self._battery,
-            rssi=None,
+            rssi=self._rssi,
             clock_rtt_ms=round(quality.min_rtt_s * 1000, 2) if quality else None,
             clock_drift_ppm=round(quality.drift_ppm, 1) if quality else None,
         )

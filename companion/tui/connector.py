@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from companion.devices.discovery import find_wearables
-from companion.devices.native import NativeLink, NativeOptions
+from companion.devices.native import NativeOptions
 from companion.devices.radio import Radio
 from companion.hub import Hub
 
@@ -60,18 +60,9 @@ class RadioConnector:
 
     async def scan_and_connect(self) -> str:
         found = await find_wearables(self.radio, count=1, timeout=self.timeout)
-        known = {link.id for link in self.hub.links}
-        new = [device for device in found if device.address not in known]
+        new = self.hub.adopt(self.radio, found, self.options)
         if not new:
-            names = ", ".join(device.name or device.address for device in found)
+            names = ", ".join(sighting.name for sighting in found)
             return f"found only {names}, which is already known"
-        device = new[0]
-        self.hub.add_link(
-            NativeLink(
-                device,
-                backend=self.radio.client_backend,
-                options=self.options,
-                clock=self.hub.clock,
-            )
-        )
-        return f"connecting to {device.name or device.address}"
+        device = new[0].status
+        return f"connecting to {device.name or device.id}"

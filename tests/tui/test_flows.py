@@ -101,7 +101,7 @@ async def test_a_whole_session_runs_to_its_summary(
     sim_hub: tuple[Hub, Radio], dismissed_notice: NoticeStore
 ) -> None:
     hub, _radio = sim_hub
-    app = BackstretchApp(hub, notice=dismissed_notice, speed=25.0)
+    app = BackstretchApp(hub, notice=dismissed_notice, speed=10.0)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         screen = session_screen(app)
