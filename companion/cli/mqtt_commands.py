@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from companion.config import HubConfig
     from companion.mqtt import MqttSettings
 
 
@@ -82,3 +83,25 @@ def run_forget(args: argparse.Namespace) -> int:
     for topic in cleared:
         print(f"  cleared {topic}")
     return 0
+
+
+def mqtt_settings_from_config(config: HubConfig, url: str | None = None) -> MqttSettings:
+    """The mirror's settings from the configuration's [mqtt] section and hub id (`url`, if
+    given, in place of the configured one), so every command is the same hub to a broker."""
+    from companion.errors import ConfigError
+    from companion.mqtt import MqttSettings
+
+    mqtt = config.mqtt
+    url = url or mqtt.url
+    if url is None:
+        raise ConfigError("no MQTT broker: give --mqtt URL or [mqtt] url in the configuration")
+    return MqttSettings.from_url(
+        url,
+        username=mqtt.username,
+        password=mqtt.password,
+        ca_file=mqtt.ca_file,
+        base_topic=mqtt.base_topic,
+        discovery_prefix=mqtt.discovery_prefix,
+        discovery_delay_s=mqtt.discovery_delay_s,
+        hub_id=config.hub_id,
+    )

@@ -99,20 +99,10 @@ def run(args: argparse.Namespace) -> int:
 
 def mirror_service(config: HubConfig) -> Service:
     """The MQTT mirror as a daemon service, from the configuration's [mqtt] section."""
-    from companion.mqtt import MqttMirror, MqttSettings
+    from companion.cli.mqtt_commands import mqtt_settings_from_config
+    from companion.mqtt import MqttMirror
 
-    mqtt = config.mqtt
-    assert mqtt.url is not None
-    settings = MqttSettings.from_url(
-        mqtt.url,
-        username=mqtt.username,
-        password=mqtt.password,
-        ca_file=mqtt.ca_file,
-        base_topic=mqtt.base_topic,
-        discovery_prefix=mqtt.discovery_prefix,
-        discovery_delay_s=mqtt.discovery_delay_s,
-        hub_id=config.hub_id,
-    )
+    settings = mqtt_settings_from_config(config)
 
     async def serve(context: DaemonContext) -> None:
         import asyncio

@@ -10,6 +10,7 @@ from companion.cli.sim_options import add_device_arguments
 if TYPE_CHECKING:
     import contextlib
 
+    from companion.config import HubConfig
     from companion.history.store import SessionRecord as StoredRecord
     from companion.hub import Hub
     from companion.tui.app import BackstretchApp
@@ -103,7 +104,7 @@ async def _tui(
         reminders = asyncio.create_task(scheduler.run(), name="scheduler")
         try:
             with logs_to_file_and_notifications(app, default_state_dir() / "tui.log"):
-                async with mirror(hub, mqtt_url, app):
+                async with mirror(hub, mqtt_url, app, config):
                     await app.run_async()
         finally:
             reminders.cancel()
@@ -126,15 +127,17 @@ def _record(stored: StoredRecord) -> SessionRecord:
 
 
 def mirror(
-    hub: Hub, url: str | None, app: BackstretchApp
+    hub: Hub, url: str | None, app: BackstretchApp, config: HubConfig
 ) -> contextlib.AbstractAsyncContextManager[object]:
     """The MQTT mirror of the hub's state while the TUI runs (`--mqtt URL`)."""
     import contextlib
 
     if url is None:
         return contextlib.nullcontext()
-    from companion.mqtt import MqttMirror, MqttSettings
+    from companion.cli.mqtt_commands import mqtt_settings_from_config
+    from companion.mqtt import MqttMirror
 
-    settings = MqttSettings.from_url(url)
+    # The configuration's hub id, credentials and topics: the TUI and `run` are one hub.
+    settings = mqtt_settings_from_config(config, url)
     app.mirroring = True
     return MqttMirror(hub, settings)
