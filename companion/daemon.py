@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from companion.clocks import Clock, WallClock
 from companion.config import HubConfig, default_history_path
 from companion.devices.radio import Radio, open_radio
 from companion.errors import DeviceError, HubError
@@ -75,8 +76,8 @@ class Daemon:
         adapter: str | None = None,
         services: Sequence[Service] = (),
         start_now: str | None = None,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        clock: Callable[[], float] = time.monotonic,
+        wall_clock: WallClock = lambda: datetime.now(UTC),
+        clock: Clock = time.monotonic,
         history_path: Path | None = None,
         scan_s: float = SCAN_S,
         retry_first_s: float = RETRY_FIRST_S,

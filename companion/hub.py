@@ -12,10 +12,11 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from companion.clocks import Clock, WallClock
 from companion.devices.discovery import Sighting, find_wearables
 from companion.devices.link import DeviceLink
 from companion.devices.native import NativeLink, NativeOptions
@@ -43,7 +44,6 @@ from routines import (
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 
 DEFAULT_ROUTINE = "one-minute-back"
 
@@ -65,7 +65,7 @@ class Hub:
         *,
         bus: EventBus | None = None,
         clock: Clock = time.monotonic,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: WallClock = lambda: datetime.now(UTC),
         abort_after_s: float = 120.0,
         routine: str = DEFAULT_ROUTINE,
         pace_bpm: float | None = None,

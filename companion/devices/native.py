@@ -19,7 +19,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bleak import BleakClient
@@ -28,6 +28,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 import firmware_protocol as fp
+from companion.clocks import Clock
 from companion.devices.link import Delivery, DeviceLink, LinkState, LinkStatus, TimedCue
 from companion.errors import DeviceError
 from companion.events import (
@@ -45,7 +46,6 @@ from firmware_protocol.messages import BATTERY_UNKNOWN
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 
 # Keep at least this much of the plan on the device: a drop shorter than this loses nothing.
 DEFAULT_HORIZON_S = 8.0

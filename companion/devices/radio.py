@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from companion.clocks import Clock
 from companion.errors import DeviceError
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class Radio:
 async def open_radio(
     sim: Sequence[SimOptions] | None = None,
     adapter: str | None = None,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Clock = time.monotonic,
 ) -> AsyncIterator[Radio]:
     """The hub's radio for these options; `sim` and `adapter` exclude each other.
 

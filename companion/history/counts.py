@@ -8,8 +8,9 @@ without a refresh.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from companion.clocks import WallClock
 
 
 class DayCounts:
@@ -18,7 +19,7 @@ class DayCounts:
     def __init__(
         self,
         zone: tzinfo,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: WallClock = lambda: datetime.now(UTC),
         days: Counter[date] | None = None,
     ) -> None:
         self.zone = zone

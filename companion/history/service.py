@@ -21,6 +21,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from companion.clocks import WallClock
 from companion.config.paths import default_history_path, local_zone
 from companion.events import EventBus, HubEvent, SessionEnded, SessionStarted, Subscription
 from companion.history.counts import DayCounts
@@ -47,7 +48,7 @@ class History:
         path: Path | None = None,
         *,
         zone: tzinfo | None = None,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: WallClock = lambda: datetime.now(UTC),
         hub_id: str = "",
     ) -> None:
         self.path = path or default_history_path()
@@ -182,7 +183,7 @@ async def open_history(
     path: Path | None = None,
     *,
     zone: tzinfo | None = None,
-    wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    wall_clock: WallClock = lambda: datetime.now(UTC),
     hub_id: str = "",
 ) -> AsyncIterator[History]:
     """An opened `History` (check `.available`); flushed and closed on exit."""

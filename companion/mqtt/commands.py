@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
+from companion.clocks import WallClock
 from companion.errors import HubError
 from companion.hub import Hub
 from routines import RoutineError
@@ -88,9 +87,7 @@ _JSON_FORMS: dict[str, type[_Json]] = {
 }
 
 
-def parse_command(
-    name: str, payload: bytes, *, now: Callable[[], datetime], max_bytes: int = 4096
-) -> Command:
+def parse_command(name: str, payload: bytes, *, now: WallClock, max_bytes: int = 4096) -> Command:
     """A command from a `<name>/set` payload: a plain word or value, or a JSON object."""
     if len(payload) > max_bytes:
         raise CommandError(f"command too large ({len(payload)} bytes; at most {max_bytes})")
@@ -132,7 +129,7 @@ def _from_plain(name: str, text: str) -> Command:
     raise CommandError(f"unknown command topic '{name}'")
 
 
-def _from_json(name: str, text: str, now: Callable[[], datetime]) -> Command:
+def _from_json(name: str, text: str, now: WallClock) -> Command:
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from companion.clocks import WallClock
 from companion.config.models import HubConfig, ReminderAction
 from companion.errors import HubError
 from companion.events import ButtonPressed, EventBus, HubEvent, SessionEnded, SessionStarted
@@ -25,7 +25,6 @@ from routines import RoutineError
 
 log = logging.getLogger(__name__)
 
-WallClock = Callable[[], datetime]
 
 # Longest sleep between two looks at the wall clock.
 DEFAULT_STEP_S = 1.0

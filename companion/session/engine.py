@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from companion.clocks import Clock
 from companion.devices.link import DeviceLink, TimedCue
 from companion.errors import SessionError
 from companion.events import (
@@ -33,7 +34,6 @@ from routines import Cue, CueKind, CuePlan
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 
 # Time given to the links to get the first cues of a (re-)anchored schedule to the device:
 # after a reconnect a link re-syncs the clock first, a few round trips of a slow link.

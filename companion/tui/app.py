@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from companion.clocks import Clock
 from companion.errors import HubError
 from companion.events import (
     DeviceConnected,
@@ -43,7 +44,6 @@ from routines import RoutineError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Clock = Callable[[], float]
 
 # Errors a person can act on: their message is the notification.
 USER_ERRORS = (HubError, RoutineError, ProtocolError)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
+from companion.clocks import WallClock
 from companion.events import EventBus, HubEvent, SessionEnded, SessionStarted
 from companion.schedule.occurrences import Occurrence
 
@@ -64,7 +65,7 @@ class MemoryHistory:
     def __init__(
         self,
         bus: EventBus,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: WallClock = lambda: datetime.now(UTC),
         local_day: Callable[[datetime], date] = lambda moment: moment.astimezone().date(),
     ) -> None:
         self._subscription = bus.subscribe()
@@ -136,7 +137,7 @@ class StoredHistory(MemoryHistory):
         bus: EventBus,
         earlier: Sequence[SessionRecord],
         counts: SessionCounts,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: WallClock = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__(bus, wall_clock)
         self._earlier = list(earlier)
