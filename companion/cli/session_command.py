@@ -139,13 +139,13 @@ def _report(args: argparse.Namespace, result: SessionResult, interrupted: bool) 
     import json
     import sys
 
-    from companion.session.trace import figures_from_trace, summary, write_trace
+    from companion.session.trace import summary, write_trace
 
     if args.trace:
         write_trace(args.trace, result)
-    figures = figures_from_trace(result.planned, result.executed)
+    figures = result.figures
     if args.json:
-        print(json.dumps(summary(result, figures)))
+        print(json.dumps(summary(result)))
     else:
         print(_human_summary(result, figures.executed, figures.p50, figures.p99, figures.max))
     if interrupted:

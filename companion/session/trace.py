@@ -67,9 +67,9 @@ def read_trace(path: Path) -> tuple[list[PlannedCue], list[ExecutedCue]]:
     return planned, executed
 
 
-def summary(result: SessionResult, figures: OnsetFigures | None = None) -> dict[str, Any]:
+def summary(result: SessionResult) -> dict[str, Any]:
     """The `--json` summary object of DESIGN.md."""
-    figures = figures or result.figures
+    figures = result.figures
     return {
         "status": "completed" if result.status.value == "completed" else "aborted",
         "routine": result.routine,
