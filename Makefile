@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean mosquitto
+.PHONY: demo test lint bench clean mosquitto node
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "backstretch needs Python 3.11 or newer")'
@@ -25,8 +25,18 @@ mosquitto:
 	    echo "The tests need the mosquitto broker: sudo apt-get install mosquitto"; exit 1; \
 	  fi; }
 
+# Node.js runs the simulated Bangle.js's JavaScript and MicroPython's WebAssembly port.
+node:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Node.js (runs the simulated watch and MicroPython for the tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "The tests need Node.js and npm: sudo apt-get install nodejs npm"; exit 1; \
+	  fi; }
+
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-test: $(STAMP) mosquitto
+test: $(STAMP) mosquitto node
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
