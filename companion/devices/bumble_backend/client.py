@@ -17,7 +17,7 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError, BleakGATTProtocolError
 from bumble import core, hci
 from bumble.att import ATT_Error
-from bumble.device import Connection, Peer
+from bumble.device import Connection, Device, Peer
 from bumble.gatt_client import CharacteristicProxy
 
 from companion.devices.bumble_backend.central import BumbleCentral
@@ -46,6 +46,13 @@ async def bleak_errors(what: str) -> AsyncIterator[None]:
         raise BleakError(f"{what} failed: {exc}") from exc
     except core.BaseBumbleError as exc:
         raise BleakError(f"{what} failed: {exc}") from exc
+
+
+async def _cancel_create_connection(device: Device) -> None:
+    with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error, TimeoutError):
+        await asyncio.wait_for(
+            device.send_sync_command(hci.HCI_LE_Create_Connection_Cancel_Command()), 1.0
+        )
 
 
 class BumbleClient(BaseBleakClient):
@@ -102,7 +109,14 @@ class BumbleClient(BaseBleakClient):
         except (ValueError, core.InvalidArgumentError) as exc:
             raise BleakError(f"{self.address!r} is not a Bluetooth address") from exc
         async with self._central.connect_lock, bleak_errors(f"connecting to {self.address}"):
-            connection = await device.connect(address, timeout=self._timeout)
+            try:
+                connection = await device.connect(address, timeout=self._timeout)
+            except asyncio.CancelledError:
+                # bumble cancels a pending connect on its own timeout, not on ours: without
+                # this, the controller refuses the next attempt (command disallowed). With
+                # nothing pending, the controller refuses the cancel, which is fine.
+                await _cancel_create_connection(device)
+                raise
         self._connection = connection
         connection.on(connection.EVENT_DISCONNECTION, logged(self._on_disconnection))
         try:
