@@ -10,8 +10,8 @@ within `SHUTDOWN_BUDGET_S`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-import random
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from companion.clocks import Clock, WallClock
 from companion.config import HubConfig, default_history_path
 from companion.devices.radio import Radio, open_radio
-from companion.errors import DeviceError, HubError
+from companion.errors import HubError, PermanentLinkError
 from companion.events import (
     ButtonPressed,
     DeviceConnected,
@@ -48,7 +48,12 @@ SHUTDOWN_BUDGET_S = 1.5
 # Looking for wearables: each scan this long, then waits doubling to the cap (+-25 %).
 SCAN_S = 10.0
 RETRY_FIRST_S = 2.0
-RETRY_CAP_S = 60.0
+# A part that fails is restarted after this, doubling to the cap; one that fails more than
+# MAX_RESTARTS times within the window ends the hub (exit status 1).
+RESTART_FIRST_S = 0.5
+RESTART_CAP_S = 10.0
+RESTART_WINDOW_S = 60.0
+MAX_RESTARTS = 5
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Daemon:
         self.scan_s = scan_s
         self.retry_first_s = retry_first_s
         self.context: DaemonContext | None = None
+        # The part whose failures ended the hub, if one did.
+        self.failed: str | None = None
         self._stop: asyncio.Event | None = None
         self._ready = asyncio.Event()
 
@@ -126,7 +133,7 @@ class Daemon:
             if handle_signals:
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(signum)
-        return 0
+        return 1 if self.failed else 0
 
     def _on_signal(self, signum: int) -> None:
         log.info("%s: shutting down", signal.Signals(signum).name)
@@ -150,19 +157,29 @@ class Daemon:
         history.attach(hub)
         tasks: list[asyncio.Task[None]] = []
         try:
-            async with open_radio(sim=self.sims, adapter=self.adapter, clock=self.clock) as radio:
+            async with (
+                open_radio(sim=self.sims, adapter=self.adapter, clock=self.clock) as radio,
+                asyncio.TaskGroup() as group,
+            ):
                 scheduler = Scheduler(
                     hub, config, wall_clock=self.wall_clock, last_completed=history.last_completed
                 )
-                self.context = DaemonContext(hub, config, scheduler, history, radio)
-                tasks.append(_task(self._log_events(hub), "event log"))
-                tasks.append(_task(self._keep_devices(hub, radio), "devices"))
-                tasks.append(_task(scheduler.run(), "scheduler"))
+                context = self.context = DaemonContext(hub, config, scheduler, history, radio)
+                parts: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+                    ("event log", lambda: self._log_events(hub)),
+                    ("devices", lambda: self._keep_devices(hub, radio)),
+                    ("scheduler", scheduler.run),
+                ]
                 if self.start_now:
-                    tasks.append(_task(self._start_when_ready(hub, self.start_now), "start-now"))
-                tasks += [
-                    _task(service(self.context), getattr(service, "__name__", "service"))
+                    routine = self.start_now
+                    parts.append(("start-now", lambda: self._start_when_ready(hub, routine)))
+                parts += [
+                    (getattr(service, "__name__", "service"), functools.partial(service, context))
                     for service in self.services
+                ]
+                tasks += [
+                    group.create_task(self._supervised(name, part, stop), name=name)
+                    for name, part in parts
                 ]
                 log.info(
                     "hub '%s' running on %s; %d schedule(s), schedules %s; history %s",
@@ -181,13 +198,43 @@ class Daemon:
             await history.close()
             log.info("hub stopped")
 
+    async def _supervised(
+        self, name: str, part: Callable[[], Awaitable[None]], stop: asyncio.Event
+    ) -> None:
+        """Run one part of the hub; restart it when it fails, or end the hub if it keeps
+        failing (then `run` returns 1)."""
+        failures: list[float] = []
+        delay = RESTART_FIRST_S
+        while True:
+            problem = await _attempt(part)
+            if problem is None:
+                return
+            # The reason in one line; the traceback (a bug of ours) at debug level.
+            log.error("%s failed: %s", name, _reason(problem))
+            log.debug("%s failed", name, exc_info=problem)
+            now = time.monotonic()
+            failures = [t for t in failures if now - t < RESTART_WINDOW_S] + [now]
+            if len(failures) > MAX_RESTARTS:
+                log.error(
+                    "%s failed %d times within %.0f s; the hub stops",
+                    name,
+                    len(failures),
+                    RESTART_WINDOW_S,
+                )
+                self.failed = name
+                stop.set()
+                return
+            log.info("restarting %s in %.1f s", name, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_CAP_S)
+
     async def _shut_down(self, hub: Hub, tasks: list[asyncio.Task[None]]) -> None:
         deadline = self.clock() + SHUTDOWN_BUDGET_S
         engine = hub.engine
         stopped = engine is not None and engine.active
         if engine is not None and engine.active:
             # Stopped first, so history and the devices hear of it whatever else is slow.
-            engine.stop("the hub is shutting down")
+            engine.abort("the hub is shutting down")
             # Let the subscribers (history, the event log) take the news before cancelling.
             await asyncio.sleep(0.01)
         for task in tasks:
@@ -205,35 +252,29 @@ class Daemon:
     # -- parts -----------------------------------------------------------------------
 
     async def _keep_devices(self, hub: Hub, radio: Radio) -> None:
-        """Find the wearables, retrying forever with backoff; once found, each link
-        reconnects by itself."""
-        from companion.devices.discovery import find_wearables
+        """Look for the wearables until every one is found, adopting each as it is seen;
+        once adopted, each link reconnects by itself."""
         from companion.devices.link import Delivery
-        from companion.devices.native import NativeOptions
+        from companion.devices.link_options import LinkOptions
 
         targets = list(self.config.devices)
         count = len(self.sims) if self.sims else max(1, len(targets))
-        options = NativeOptions(delivery=Delivery(self.config.delivery), max_attempts=None)
-        delay = self.retry_first_s
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                found = await find_wearables(radio, targets, count=count, timeout=self.scan_s)
-            except DeviceError as exc:
-                problem = str(exc)
-            except Exception as exc:  # noqa: BLE001 - the radio stack's own errors (no
-                # Bluetooth service, adapter gone) must not end a daemon either.
-                problem = f"{type(exc).__name__}: {exc}"
-            else:
-                hub.adopt(radio, found, options)
-                return
-            wait = delay * random.uniform(0.75, 1.25)
-            log.warning(
-                "no wearable yet (attempt %d): %s; trying again in %.0f s", attempt, problem, wait
-            )
-            await asyncio.sleep(wait)
-            delay = min(delay * 2, RETRY_CAP_S)
+        options = LinkOptions(delivery=Delivery(self.config.delivery), max_attempts=None)
+        search, task = hub.discover(
+            radio,
+            targets,
+            count=count,
+            options=options,
+            still_looking_s=self.scan_s,
+            rescan_first_s=self.retry_first_s,
+        )
+        try:
+            await asyncio.shield(task)
+        except PermanentLinkError as exc:
+            # A configured device that is not a wearable: say so, keep serving the others.
+            log.error("%s", exc)  # noqa: TRY400 (a person's mistake: no traceback)
+        if search.missing:
+            log.warning("no longer looking for %s", ", ".join(search.missing))
 
     async def _start_when_ready(self, hub: Hub, routine: str) -> None:
         """Start a session as soon as a wearable is ready (`--start-now`, for tests)."""
@@ -259,6 +300,19 @@ class Daemon:
             subscription.close()
 
 
+async def _attempt(part: Callable[[], Awaitable[None]]) -> Exception | None:
+    """Run a part to its end: None, or the exception it failed with (cancellation passes)."""
+    try:
+        await part()
+    except Exception as exc:  # noqa: BLE001 (a part's failure is reported, then retried)
+        return exc
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def _settings(event: SettingsChanged) -> str:
     pace = f"{event.pace_bpm:g}/min" if event.pace_bpm else "the routine's own"
     schedules = "on" if event.schedule_enabled else "off"
@@ -269,10 +323,18 @@ def _settings(event: SettingsChanged) -> str:
 _LINES: dict[type[HubEvent], Callable[[Any], str]] = {
     SessionStarted: lambda e: f"session {e.session_id} started: {e.routine} ({e.duration_s:.0f} s)",
     SessionEnded: lambda e: (
-        f"session {e.session_id} {e.status} ({e.reason}); {e.cues_executed}/{e.cues_planned} cues"
+        f"session {e.session_id} {e.status} ({e.reason}); "
+        + (
+            f"{e.cues_executed}/{e.cues_planned} cues"
+            if e.cues_executed is not None
+            else f"{e.cues_planned} cues, not reported as played"
+        )
     ),
     DeviceConnected: lambda e: f"wearable {e.name or e.device_id} connected",
-    DeviceLost: lambda e: f"wearable {e.name or e.device_id} lost ({e.reason}); reconnecting",
+    DeviceLost: lambda e: (
+        f"wearable {e.name or e.device_id} lost ({e.reason}); "
+        + ("stopped for good" if e.final else "reconnecting")
+    ),
     ButtonPressed: lambda e: f"button: {e.press} press on {e.device_id}",
     SettingsChanged: _settings,
 }
@@ -281,16 +343,3 @@ _LINES: dict[type[HubEvent], Callable[[Any], str]] = {
 def _describe(event: HubEvent) -> str | None:
     line = _LINES.get(type(event))
     return line(event) if line else None
-
-
-def _task(coroutine: Awaitable[None], name: str) -> asyncio.Task[None]:
-    async def guarded() -> None:
-        try:
-            await coroutine
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # A failing part (a service, the scheduler) is reported; coaching goes on.
-            log.exception("%s stopped with an error", name)
-
-    return asyncio.create_task(guarded(), name=name)

@@ -19,3 +19,13 @@ class ConfigError(HubError):
 
 class SessionError(HubError):
     """A session could not be started or controlled as asked."""
+
+
+class TransientLinkError(DeviceError):
+    """A connection failed for a reason that may pass (out of range, a timeout, the
+    adapter gone for a moment): the supervisor tries again."""
+
+
+class PermanentLinkError(DeviceError):
+    """A connection can never work as things are (not a backstretch wearable, an
+    unsupported profile, pairing refused): the supervisor says why and stops."""

@@ -78,7 +78,8 @@ class SessionEnded(HubEvent):
     status: str
     reason: str
     cues_planned: int
-    cues_executed: int
+    # None when no wearable of the session reports what it played (host-timed bands).
+    cues_executed: int | None
     onset_error_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -96,6 +97,8 @@ class DeviceLost(HubEvent):
     device_id: str
     name: str
     reason: str
+    # True when the link stopped for good (a permanent error): it will not reconnect.
+    final: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

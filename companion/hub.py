@@ -11,17 +11,21 @@ import asyncio
 import contextlib
 import functools
 import logging
+import random
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from companion.clocks import Clock, WallClock
-from companion.devices.discovery import Sighting, find_wearables
+from companion.devices.discovery import STILL_LOOKING_S, Search, search_wearables
 from companion.devices.link import DeviceLink
-from companion.devices.native import NativeLink, NativeOptions
+from companion.devices.link_options import LinkOptions
+from companion.devices.profile import LinkContext
+from companion.devices.profiles import build_link
 from companion.devices.radio import Radio
-from companion.errors import DeviceError, SessionError
+from companion.devices.sighting import Sighting
+from companion.errors import DeviceError, DeviceNotFoundError, PermanentLinkError, SessionError
 from companion.events import (
     CueExecuted,
     DeviceConnected,
@@ -33,6 +37,7 @@ from companion.events import (
 )
 from companion.session.engine import ExecutedCue, SessionEngine, SessionState
 from companion.state import DeviceState, HubSnapshot
+from companion.tasks import OwnedTasks, Signal
 from routines import (
     MAX_PACE_BPM,
     MIN_PACE_BPM,
@@ -46,6 +51,9 @@ log = logging.getLogger(__name__)
 
 
 DEFAULT_ROUTINE = "one-minute-back"
+# A scan that fails is tried again after this, doubling to the cap (+-25 %).
+RESCAN_FIRST_S = 2.0
+RESCAN_CAP_S = 60.0
 
 
 class SessionCounts(Protocol):
@@ -83,7 +91,11 @@ class Hub:
         self.routine = routine
         self.pace_bpm = pace_bpm
         self.schedule_enabled = False
-        self._link_tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks = OwnedTasks("hub")
+        # Links and discovery changed: whoever waits on them looks again.
+        self._changed = Signal()
+        # Why a wearable stopped for good, by id (until it is adopted again).
+        self.failures: dict[str, str] = {}
         self._pattern_names: dict[int, str] = {}
 
     # -- devices ---------------------------------------------------------------------
@@ -91,15 +103,33 @@ class Hub:
     def add_link(self, link: DeviceLink) -> None:
         """Adopt a link and run it (connect, reconnect) on its own task."""
         self.links.append(link)
-        task = asyncio.create_task(link.run(self._on_link_event), name=f"link {link.id}")
-        self._link_tasks[link.id] = task
-        task.add_done_callback(functools.partial(self._link_ended, link))
+        self._tasks.spawn(
+            link.run(self._on_link_event),
+            f"link {link.id}",
+            on_done=functools.partial(self._link_ended, link),
+        )
+        self._changed.notify()
 
     def _link_ended(self, link: DeviceLink, task: asyncio.Task[None]) -> None:
+        """A link's task ended: it leaves the hub's links, and the session hears of it."""
+        if link in self.links:
+            self.links.remove(link)
+        reason = "closed"
         if not task.cancelled() and task.exception() is not None:
-            log.error("link %s stopped: %s", link.id, task.exception())
-        if self.engine is not None:
-            self.engine.links_changed()
+            reason = str(task.exception())
+            self.failures[link.id] = reason
+            log.error("wearable %s stopped for good: %s", link.status.name or link.id, reason)
+            self.bus.publish(
+                DeviceLost(device_id=link.id, name=link.status.name, reason=reason, final=True)
+            )
+        self._changed.notify()
+        engine = self.engine
+        if engine is not None and engine.active:
+            if not self.links and link.id in self.failures:
+                # Nobody left to coach with, and nobody coming back: end now, with why.
+                engine.abort(f"every wearable stopped for good: {reason}")
+            else:
+                engine.links_changed()
 
     def _on_link_event(self, event: HubEvent) -> None:
         """Called by links, synchronously: route, then publish. Never awaits."""
@@ -110,11 +140,56 @@ class Hub:
                 engine.record_executed(ExecutedCue(event.cue_id, cue, event.t, event.device_id))
             elif isinstance(event, DeviceConnected | DeviceLost):
                 engine.links_changed()
+        if isinstance(event, DeviceConnected | DeviceLost):
+            self._changed.notify()
         self.bus.publish(event)
 
     @staticmethod
     def _cue_name(plan: CuePlan, cue_id: int) -> str:
         return plan.cues[cue_id].pattern if 0 <= cue_id < len(plan.cues) else "unknown"
+
+    def discover(
+        self,
+        radio: Radio,
+        targets: Sequence[str] = (),
+        *,
+        count: int = 1,
+        options: LinkOptions | None = None,
+        retry: bool = True,
+        still_looking_s: float = STILL_LOOKING_S,
+        rescan_first_s: float = RESCAN_FIRST_S,
+    ) -> tuple[Search, asyncio.Task[None]]:
+        """Look for the wearables on the hub's own task, adopting each one as it is seen.
+
+        With `retry`, a scan that fails (no Bluetooth service, the adapter gone) is tried
+        again with backoff until every wearable was found; without, the task fails.
+        """
+        search = Search(targets, count=count, known=[link.id for link in self.links])
+        link_options = options or LinkOptions()
+
+        def found(_target: str, sighting: Sighting) -> None:
+            self._adopt_one(radio, sighting, link_options)
+
+        async def keep_looking() -> None:
+            delay = rescan_first_s
+            while True:
+                try:
+                    await search_wearables(radio, search, found, still_looking_s=still_looking_s)
+                except DeviceError as exc:
+                    if not retry or isinstance(exc, PermanentLinkError):
+                        raise
+                    problem = str(exc)
+                else:
+                    return
+                wait = delay * random.uniform(0.75, 1.25)
+                log.warning("cannot look for wearables: %s; trying again in %.0f s", problem, wait)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, RESCAN_CAP_S)
+
+        task = self._tasks.spawn(
+            keep_looking(), "discovery", on_done=lambda _task: self._changed.notify()
+        )
+        return search, task
 
     async def connect(
         self,
@@ -122,77 +197,103 @@ class Hub:
         targets: Sequence[str] = (),
         *,
         count: int = 1,
-        options: NativeOptions | None = None,
+        options: LinkOptions | None = None,
         timeout: float = 15.0,
     ) -> list[DeviceLink]:
-        """Find the wearables, start a native link to each and wait until all are ready."""
-        deadline = self.clock() + timeout
-        found = await find_wearables(radio, targets, count=count, timeout=timeout)
-        links = self.adopt(radio, found, options or NativeOptions(max_attempts=3))
-        try:
-            await self._until_ready(links, deadline, timeout)
-        except BaseException:
-            # Nothing half-connected stays behind: a later connect starts clean.
-            await self._drop_links(links)
-            raise
-        return links
+        """Find the wearables and wait until they are ready, or until `timeout`.
 
-    def adopt(
-        self, radio: Radio, found: Sequence[Sighting], options: NativeOptions
-    ) -> list[DeviceLink]:
-        """Start a native link to each wearable found that the hub does not know yet."""
-        known = {link.id for link in self.links}
-        links: list[DeviceLink] = [
-            NativeLink(
-                sighting.device,
-                backend=radio.client_backend,
-                options=options,
-                clock=self.clock,
-                rssi=sighting.rssi,
-            )
-            for sighting in found
-            if sighting.address not in known
-        ]
-        for link in links:
-            self.add_link(link)
-            log.info("using wearable %s (%s)", link.status.name, link.id)
-        return links
+        Each is adopted as soon as it is seen. When the time is up and some are ready, the
+        others are still looked for in the background (and join when found); when none is,
+        this raises with what was seen.
+        """
+        before = {link.id for link in self.links}
+        search, task = self.discover(
+            radio, targets, count=count, options=options or LinkOptions(max_attempts=3), retry=False
+        )
+        try:
+            ready = await self._until_ready(search, task, before, timeout)
+        except BaseException:
+            await self._tasks.cancel(task)
+            await self._drop_links([link for link in self.links if link.id not in before])
+            raise
+        ours = [link for link in self.links if link.id not in before]
+        if ready:
+            if len(ready) < len(ours) or search.missing:
+                missing = ", ".join(search.missing) or ", ".join(
+                    link.status.name or link.id for link in ours if not link.ready
+                )
+                names = ", ".join(link.status.name or link.id for link in ready)
+                log.warning("connected to %s; still looking for %s", names, missing)
+            return ready
+        await self._tasks.cancel(task)
+        waiting = [link.status.name or link.id for link in ours]
+        await self._drop_links(ours)
+        if waiting:
+            raise DeviceError(f"{', '.join(waiting)} did not become ready within {timeout:g} s")
+        raise DeviceNotFoundError(search.problem(radio, timeout))
 
     async def _until_ready(
-        self, links: Sequence[DeviceLink], deadline: float, timeout: float
-    ) -> None:
-        while not all(link.ready for link in links):
-            for link in links:
-                task = self._link_tasks[link.id]
-                failure = task.exception() if task.done() and not task.cancelled() else None
-                if failure is not None:
-                    raise failure
-            if self.clock() > deadline:
-                waiting = ", ".join(link.status.name or link.id for link in links if not link.ready)
-                raise DeviceError(f"{waiting} did not become ready within {timeout:g} s")
-            await asyncio.sleep(0.02)
+        self, search: Search, task: asyncio.Task[None], before: set[str], timeout: float
+    ) -> list[DeviceLink]:
+        """Wait on changes (no polling) until every wearable searched for is ready, or the
+        time is up: the ready ones. Raises when the search or every found link failed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if task.done() and not task.cancelled() and (problem := task.exception()):
+                raise problem
+            ours = [link for link in self.links if link.id not in before]
+            failed = [
+                self.failures[s.address]
+                for s in search.found.values()
+                if s.address in self.failures
+            ]
+            if failed and not ours:
+                raise PermanentLinkError(failed[0])
+            ready = [link for link in ours if link.ready]
+            if search.complete.is_set() and ours and len(ready) == len(ours):
+                return ready
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return ready
+            await self._changed.wait(remaining)
+
+    def adopt(
+        self, radio: Radio, found: Sequence[Sighting], options: LinkOptions
+    ) -> list[DeviceLink]:
+        """Start a link to each wearable found that the hub does not know yet."""
+        links = [self._adopt_one(radio, sighting, options) for sighting in found]
+        return [link for link in links if link is not None]
+
+    def _adopt_one(
+        self, radio: Radio, sighting: Sighting, options: LinkOptions
+    ) -> DeviceLink | None:
+        if any(link.id == sighting.address for link in self.links):
+            return None
+        context = LinkContext(backend=radio.client_backend, options=options, clock=self.clock)
+        link = build_link(sighting, context)
+        self.failures.pop(link.id, None)
+        self.add_link(link)
+        log.info("using wearable %s (%s, %s)", link.status.name, link.id, link.status.profile)
+        return link
 
     async def _drop_links(self, links: Sequence[DeviceLink]) -> None:
         for link in links:
-            task = self._link_tasks.pop(link.id, None)
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(link.close(), 2.0)
-            self.links.remove(link)
+            if link in self.links:
+                self.links.remove(link)
+        for task in self._tasks.named({f"link {link.id}" for link in links}):
+            await self._tasks.cancel(task)
 
     async def close(self) -> None:
-        """Stop any session (the devices are told) and close every link."""
+        """Stop any session (the devices are told), close every link, end every task."""
         if self.engine is not None and self.engine.active:
-            self.engine.stop("hub shutting down")
-        for link in self.links:
+            self.engine.abort("the hub is shutting down")
+        for link in list(self.links):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(link.close(), 2.0)
-        for task in self._link_tasks.values():
-            task.cancel()
-        await asyncio.gather(*self._link_tasks.values(), return_exceptions=True)
-        self._link_tasks.clear()
+        await self._tasks.close()
 
     def remind(self) -> int:
         """Play the reminder pattern on every connected wearable; how many were told."""
@@ -271,6 +372,10 @@ class Hub:
             )
         if require_device and not any(link.ready for link in self.links):
             raise SessionError("no wearable is connected")
+        if self.engine is not None:
+            # The last one is in its tail after the end cue: over for good now, so its
+            # closing never touches the links this session is handed.
+            self.engine.finish_now()
         engine = SessionEngine(
             plan,
             lambda: self.links,

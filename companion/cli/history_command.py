@@ -69,11 +69,12 @@ def _line(record: SessionRecord, zone: Any) -> str:
     started = record.started_at.astimezone(zone)
     duration = record.duration_s
     length = f"{int(duration // 60)}:{int(duration % 60):02d}" if duration is not None else "-:--"
-    cues = (
-        f"{record.cues_executed}/{record.cues_planned} cues"
-        if record.cues_planned is not None
-        else "no cue figures"
-    )
+    if record.cues_planned is None:
+        cues = "no cue figures"
+    elif record.cues_executed is None:
+        cues = f"{record.cues_planned} cues, felt not reported"
+    else:
+        cues = f"{record.cues_executed}/{record.cues_planned} cues"
     onset = f", onset p99 {record.onset_p99_ms:.1f} ms" if record.onset_p99_ms else ""
     reason = f" ({record.reason})" if record.outcome != "completed" and record.reason else ""
     return (

@@ -98,10 +98,10 @@ async def _coach(
 
     from companion.cli.progress import ProgressLine
     from companion.devices.link import Delivery
-    from companion.devices.native import NativeOptions
+    from companion.devices.link_options import LinkOptions
     from companion.devices.radio import open_radio
 
-    options = NativeOptions(delivery=Delivery(args.delivery), max_attempts=3)
+    options = LinkOptions(delivery=Delivery(args.delivery), max_attempts=3)
     interrupted = False
     async with open_radio(sim=sims, adapter=args.adapter) as radio:
         try:
@@ -139,25 +139,27 @@ def _report(args: argparse.Namespace, result: SessionResult, interrupted: bool) 
     import json
     import sys
 
+    from companion.session.outcome import OUTCOME_LABELS, SessionOutcome
     from companion.session.trace import summary, write_trace
 
     if args.trace:
         write_trace(args.trace, result)
-    figures = result.figures
     if args.json:
         print(json.dumps(summary(result)))
     else:
-        print(_human_summary(result, figures.executed, figures.p50, figures.p99, figures.max))
+        print(_human_summary(result))
     if interrupted:
         print(
             "backstretch: session stopped; the wearable was told to stop.",
             file=sys.stderr,
         )
         return 130
-    if result.status.value != "completed":
-        print(f"backstretch: session aborted: {result.reason}", file=sys.stderr)
-        return 1
-    return 0
+    outcome = result.outcome
+    if outcome is SessionOutcome.COMPLETED:
+        return 0
+    # Partial (exercises skipped), stopped or aborted: a script can tell it did not all run.
+    print(f"backstretch: session {OUTCOME_LABELS[outcome]}: {result.reason}", file=sys.stderr)
+    return 1
 
 
 def _with_motor_traces(result: SessionResult, wearables: list[SimulatedWearable]) -> SessionResult:
@@ -187,12 +189,12 @@ async def _show_progress(hub: Hub, progress: ProgressLine) -> None:
         progress.clear()
 
 
-def _human_summary(
-    result: SessionResult, executed: int, p50: float, p99: float, worst: float
-) -> str:
+def _human_summary(result: SessionResult) -> str:
+    from companion.session.outcome import OUTCOME_LABELS
+
     minutes, seconds = divmod(round(result.ended - result.started), 60)
+    figures = result.figures
     return (
-        f"{result.routine}: {result.status.value} in {minutes}:{seconds:02d}; "
-        f"{executed}/{len(result.planned)} cues felt; "
-        f"onset error p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms"
+        f"{result.routine}: {OUTCOME_LABELS[result.outcome]} in {minutes}:{seconds:02d}; "
+        f"cues felt: {figures.felt()}; onset error: {figures.errors()}"
     )

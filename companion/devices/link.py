@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from companion.devices.capabilities import Capabilities
 from companion.events import EventSink
 
 
@@ -68,6 +69,11 @@ class DeviceLink(ABC):
     @property
     @abstractmethod
     def status(self) -> LinkStatus: ...
+
+    @property
+    @abstractmethod
+    def capabilities(self) -> Capabilities:
+        """What this device can do (known from its profile before it connects)."""
 
     @property
     def ready(self) -> bool:

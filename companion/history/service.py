@@ -26,6 +26,7 @@ from companion.config.paths import default_history_path, local_zone
 from companion.events import EventBus, HubEvent, SessionEnded, SessionStarted, Subscription
 from companion.history.counts import DayCounts
 from companion.history.store import HistoryError, HistoryStore, SessionRecord
+from companion.session.outcome import DONE_OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class History:
                 ),
             )
         elif isinstance(event, SessionEnded):
-            if event.status == "completed":
+            if event.status in DONE_OUTCOMES:
                 self.counts.add(now)
                 self.last_completed = now
             self._write(

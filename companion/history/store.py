@@ -32,7 +32,7 @@ CREATE TABLE sessions (
     pace_bpm REAL,
     started_at TEXT NOT NULL,         -- ISO 8601, UTC
     ended_at TEXT,
-    outcome TEXT NOT NULL,            -- running, completed, aborted, interrupted
+    outcome TEXT NOT NULL,            -- running, completed, partial, stopped, aborted, interrupted
     reason TEXT NOT NULL DEFAULT '',
     cues_planned INTEGER,
     cues_executed INTEGER,
@@ -231,7 +231,7 @@ class HistoryStore:
         reason: str,
         ended_at: datetime,
         cues_planned: int,
-        cues_executed: int,
+        cues_executed: int | None,
         onset_error_ms: dict[str, float],
     ) -> None:
         values = (
@@ -292,14 +292,15 @@ class HistoryStore:
         """Completed sessions per local day (by when they ended)."""
         days: Counter[date] = Counter()
         for (ended,) in self._db.execute(
-            "SELECT ended_at FROM sessions WHERE outcome = 'completed' AND ended_at IS NOT NULL"
+            "SELECT ended_at FROM sessions "
+            "WHERE outcome IN ('completed', 'partial') AND ended_at IS NOT NULL"
         ):
             days[datetime.fromisoformat(ended).astimezone(zone).date()] += 1
         return days
 
     def last_completed(self) -> datetime | None:
         row = self._db.execute(
-            "SELECT max(ended_at) FROM sessions WHERE outcome = 'completed'"
+            "SELECT max(ended_at) FROM sessions WHERE outcome IN ('completed', 'partial')"
         ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 

@@ -39,7 +39,16 @@ MIRRORED_EVENTS: tuple[type[HubEvent], ...] = (
     ReminderPlayed,
 )
 EVENT_TYPES: tuple[str, ...] = tuple(kind.event_type for kind in MIRRORED_EVENTS)
-SESSION_STATES = ("idle", "countdown", "running", "paused", "completed", "aborted")
+SESSION_STATES = (
+    "idle",
+    "countdown",
+    "running",
+    "paused",
+    "completed",
+    "partial",
+    "stopped",
+    "aborted",
+)
 BREATH_PHASES = ("inhale", "exhale", "hold", "none")
 # Fields that change every moment of a session; a change in them alone is not news.
 _TICKING = frozenset({"remaining_s", "ends_at"})

@@ -21,6 +21,7 @@ from companion.errors import HubError
 from companion.events import ButtonPressed, EventBus, HubEvent, SessionEnded, SessionStarted
 from companion.schedule.occurrences import Occurrence
 from companion.schedule.planner import Conditions, Decision, ReminderPlanner
+from companion.session.outcome import DONE_OUTCOMES
 from routines import RoutineError
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class Scheduler:
 
     def on_event(self, event: HubEvent, now: datetime) -> None:
         if isinstance(event, SessionEnded):
-            if event.status == "completed":
+            if event.status in DONE_OUTCOMES:
                 self.last_completed = now
         elif isinstance(event, SessionStarted):
             # Started from anywhere: the reminder is answered.

@@ -29,7 +29,8 @@ from companion.events import (
     SessionStarted,
     StepChanged,
 )
-from companion.session.figures import OnsetFigures, onset_figures
+from companion.session.figures import OnsetFigures, onset_figures, unreported
+from companion.session.outcome import SessionOutcome
 from routines import Cue, CueKind, CuePlan
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,17 @@ class SessionState(StrEnum):
     COUNTDOWN = "countdown"
     RUNNING = "running"
     PAUSED = "paused"
+    # The ended states are the session outcomes (companion.session.outcome).
     COMPLETED = "completed"
+    PARTIAL = "partial"
+    STOPPED = "stopped"
     ABORTED = "aborted"
 
 
 ACTIVE_STATES = frozenset({SessionState.COUNTDOWN, SessionState.RUNNING, SessionState.PAUSED})
+ENDED_STATES = frozenset(
+    {SessionState.COMPLETED, SessionState.PARTIAL, SessionState.STOPPED, SessionState.ABORTED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,10 @@ class SessionResult:
     executed: tuple[ExecutedCue, ...]
     figures: OnsetFigures
 
+    @property
+    def outcome(self) -> SessionOutcome:
+        return SessionOutcome(self.status.value)
+
 
 _BREATH_KINDS = {CueKind.INHALE: "inhale", CueKind.EXHALE: "exhale", CueKind.HOLD: "hold"}
 
@@ -156,6 +167,10 @@ class SessionEngine:
         self._started = 0.0
         self._ended = 0.0
         self._done: asyncio.Future[SessionResult] | None = None
+        # Exercises the person skipped (a session that reaches its end is then partial).
+        self._skipped = 0
+        # For each link served: does it report what it played?
+        self._reports: dict[str, bool] = {}
 
     # -- control ---------------------------------------------------------------------
 
@@ -230,6 +245,8 @@ class SessionEngine:
         )
         if index is None:
             return
+        if self._state is SessionState.RUNNING:
+            self._skipped += 1
         self._disarm()
         target = self._pending[index][1]
         shift = self._clock() + self._lead_s - target
@@ -238,9 +255,25 @@ class SessionEngine:
         self._arm()
 
     def stop(self, reason: str = "stopped") -> None:
+        """The person stopped it."""
         if not self.active:
             raise SessionError(f"cannot stop: the session is {self._state}")
-        self._finish(SessionState.ABORTED, reason)
+        self._finish(SessionState.STOPPED, reason)
+
+    def abort(self, reason: str) -> None:
+        """The hub gave up (wearables gone for good, shutting down); nothing if already over."""
+        if self.active:
+            self._finish(SessionState.ABORTED, reason)
+
+    @property
+    def finished(self) -> bool:
+        """Over for good: the result is out (after the end cue there is a short tail)."""
+        return self._done is not None and self._done.done()
+
+    def finish_now(self) -> None:
+        """End the tail after the end cue at once, so the next session starts on clean links."""
+        if not self.active and not self.finished and self._done is not None:
+            self._finish(self._state, self._reason)
 
     def record_executed(self, executed: ExecutedCue) -> None:
         self._executed.append(executed)
@@ -298,6 +331,7 @@ class SessionEngine:
             if everyone or link.id not in self._served:
                 link.play(schedule)
                 self._served.add(link.id)
+                self._reports[link.id] = link.capabilities.reports_played
 
     # -- the timeline ----------------------------------------------------------------
 
@@ -363,11 +397,15 @@ class SessionEngine:
                 )
             )
         elif cue.kind is CueKind.END:
-            self._state = SessionState.COMPLETED
-            self._reason = "completed"
-            self._timer = self._call_at(
-                deadline + END_TAIL_S, lambda: self._finish(SessionState.COMPLETED, "completed")
-            )
+            if self._skipped:
+                plural = "s" if self._skipped != 1 else ""
+                self._state = SessionState.PARTIAL
+                self._reason = f"{self._skipped} exercise{plural} skipped"
+            else:
+                self._state = SessionState.COMPLETED
+                self._reason = "completed"
+            state, reason = self._state, self._reason
+            self._timer = self._call_at(deadline + END_TAIL_S, lambda: self._finish(state, reason))
 
     def _finish(self, status: SessionState, reason: str) -> None:
         if self._done is None or self._done.done():
@@ -409,8 +447,16 @@ class SessionEngine:
             ended=self._ended,
             planned=planned,
             executed=executed,
-            figures=onset_figures(planned, executed),
+            figures=self._figures(planned, executed),
         )
+
+    def _figures(
+        self, planned: tuple[PlannedCue, ...], executed: tuple[ExecutedCue, ...]
+    ) -> OnsetFigures:
+        reporting = [device for device, reports in self._reports.items() if reports]
+        if self._reports and not reporting:
+            return unreported(len(planned))
+        return onset_figures(planned, executed)
 
     def view(self) -> SessionView:
         cue, step = self._current, self._current_step

@@ -26,17 +26,44 @@ class _Executed(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OnsetFigures:
-    """Absolute onset errors in milliseconds over every (cue, device) pair executed."""
+    """Absolute onset errors in milliseconds over every (cue, device) pair executed.
+
+    Where no device reports what it played (a host-timed band), everything but `planned`
+    is None: "not reported", never "none played".
+    """
 
     planned: int
-    executed: int
-    lost: int
-    p50: float
-    p99: float
-    max: float
+    executed: int | None
+    lost: int | None
+    p50: float | None
+    p99: float | None
+    max: float | None
+
+    @property
+    def reported(self) -> bool:
+        return self.executed is not None
 
     def as_dict(self) -> dict[str, float]:
+        if self.p50 is None or self.p99 is None or self.max is None:
+            return {}
         return {"p50": self.p50, "p99": self.p99, "max": self.max}
+
+    def felt(self) -> str:
+        """`23 of 25` or `not reported`, for a person."""
+        if self.executed is None:
+            return "not reported"
+        return f"{self.executed} of {self.planned}"
+
+    def errors(self) -> str:
+        """`p50 0.1 ms, p99 0.3 ms, max 0.4 ms` or `not reported`."""
+        if self.p50 is None or self.p99 is None or self.max is None:
+            return "not reported"
+        return f"p50 {self.p50:.1f} ms, p99 {self.p99:.1f} ms, max {self.max:.1f} ms"
+
+
+def unreported(planned: int) -> OnsetFigures:
+    """The figures of a session on devices that do not report what they played."""
+    return OnsetFigures(planned=planned, executed=None, lost=None, p50=None, p99=None, max=None)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

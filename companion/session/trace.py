@@ -68,14 +68,17 @@ def read_trace(path: Path) -> tuple[list[PlannedCue], list[ExecutedCue]]:
 
 
 def summary(result: SessionResult) -> dict[str, Any]:
-    """The `--json` summary object of DESIGN.md."""
+    """The `--json` summary object (README, "Session trace").
+
+    `cues_executed` and `onset_error_ms` are null where no device reports what it played.
+    """
     figures = result.figures
     return {
-        "status": "completed" if result.status.value == "completed" else "aborted",
+        "status": result.status.value,
         "routine": result.routine,
         "cues_planned": figures.planned,
         "cues_executed": figures.executed,
-        "onset_error_ms": figures.as_dict(),
+        "onset_error_ms": figures.as_dict() if figures.reported else None,
     }
 
 

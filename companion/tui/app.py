@@ -29,6 +29,7 @@ from companion.events import (
 )
 from companion.hub import Hub
 from companion.session.engine import SessionState
+from companion.session.outcome import DONE_OUTCOMES
 from companion.tui.connector import Connector
 from companion.tui.devices_screen import DevicesScreen
 from companion.tui.dialogs import ConfirmStop, HelpScreen, SafetyNotice
@@ -144,7 +145,7 @@ class BackstretchApp(App[None]):
             self.notify(f"{event.name or event.device_id} connected")
         elif isinstance(event, SessionPaused) and event.reason != "paused":
             self.notify(f"Session paused: {event.reason}", severity="warning")
-        elif isinstance(event, SessionEnded) and event.status != "completed":
+        elif isinstance(event, SessionEnded) and event.status not in DONE_OUTCOMES:
             self.notify(f"Session stopped: {event.reason}")
         if isinstance(event, SessionStarted | SessionPaused | SessionResumed | SessionEnded):
             self.refresh_bindings()

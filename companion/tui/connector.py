@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from companion.devices.discovery import find_wearables
-from companion.devices.native import NativeOptions
+from companion.devices.link_options import LinkOptions
 from companion.devices.radio import Radio
 from companion.hub import Hub
 
@@ -38,14 +38,14 @@ class RadioConnector:
         *,
         count: int = 1,
         timeout: float = 15.0,
-        options: NativeOptions | None = None,
+        options: LinkOptions | None = None,
     ) -> None:
         self.hub = hub
         self.radio = radio
         self.targets = tuple(targets)
         self.count = count
         self.timeout = timeout
-        self.options = options or NativeOptions(max_attempts=None)
+        self.options = options or LinkOptions(max_attempts=None)
 
     async def connect(self) -> str:
         links = await self.hub.connect(
@@ -59,7 +59,8 @@ class RadioConnector:
         return f"connected to {names}"
 
     async def scan_and_connect(self) -> str:
-        found = await find_wearables(self.radio, count=1, timeout=self.timeout)
+        known = [link.id for link in self.hub.links]
+        found = await find_wearables(self.radio, count=1, timeout=self.timeout, known=known)
         new = self.hub.adopt(self.radio, found, self.options)
         if not new:
             names = ", ".join(sighting.name for sighting in found)

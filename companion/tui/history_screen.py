@@ -67,7 +67,9 @@ class HistoryScreen(Screen[None]):
                 record.routine,
                 record.status,
                 format_clock(record.duration_s),
-                f"{record.cues_executed}/{record.cues_planned}",
+                f"{record.cues_executed}/{record.cues_planned}"
+                if record.cues_executed is not None
+                else "not reported",
             )
         if not records:
             table.add_row("—", "no session yet", "", "", "")

@@ -11,7 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from companion.session.engine import SessionResult, SessionState, SessionView
+from companion.session.engine import ENDED_STATES, SessionResult, SessionState, SessionView
+from companion.session.outcome import OUTCOME_LABELS, SessionOutcome
 from companion.state import DeviceState, HubSnapshot
 from routines import CuePlan, Routine, format_clock
 
@@ -85,7 +86,7 @@ def present_session(
     state = view.state
     step = plan.steps[view.step_index] if 0 <= view.step_index < len(plan.steps) else None
     remaining = max(0.0, view.ends_at - now) if view.ends_at is not None else None
-    progress = 1.0 if state is SessionState.COMPLETED else 0.0
+    progress = 1.0 if state in (SessionState.COMPLETED, SessionState.PARTIAL) else 0.0
     if remaining is not None and plan.duration_s > 0:
         progress = clamp(1.0 - remaining / plan.duration_s)
     seconds_left: float | None = max(0.0, view.phase_ends - now)
@@ -105,8 +106,12 @@ def present_session(
             seconds_left = max(0.0, view.ends_at - plan.duration_s + first - now)
         level = 0.0
         text = plan.steps[0].setup if plan.steps else ""
-    elif state in (SessionState.COMPLETED, SessionState.ABORTED):
-        word = "Well done" if state is SessionState.COMPLETED else "Stopped"
+    elif state in ENDED_STATES:
+        word = (
+            "Well done"
+            if state in (SessionState.COMPLETED, SessionState.PARTIAL)
+            else (OUTCOME_LABELS[SessionOutcome(state.value)].capitalize())
+        )
         seconds_left = None
         level = 0.0
     elif phase in PHASE_WORDS:
@@ -150,7 +155,7 @@ def _step_labels(plan: CuePlan, step_index: int, state: SessionState) -> tuple[s
         following = 0
     if following < count:
         return label, f"Next: {plan.steps[following].title}"
-    if state is SessionState.COMPLETED:
+    if state in (SessionState.COMPLETED, SessionState.PARTIAL):
         return label, "That was the last exercise"
     return label, "Last exercise"
 
@@ -256,7 +261,7 @@ class SummaryRow:
 def exercises_done(result: SessionResult) -> int:
     """Exercises finished: every one reached, less the one a stop cut short."""
     reached = list(dict.fromkeys(cue.step for cue in result.planned if cue.step))
-    if result.status is SessionState.COMPLETED:
+    if result.status in (SessionState.COMPLETED, SessionState.PARTIAL):
         return len(reached)
     return max(0, len(reached) - 1)
 
@@ -265,17 +270,15 @@ def summary_rows(
     result: SessionResult, steps_total: int, sessions_today: int, streak_days: int
 ) -> Sequence[SummaryRow]:
     figures = result.figures
-    status = "completed" if result.status is SessionState.COMPLETED else f"stopped: {result.reason}"
+    label = OUTCOME_LABELS[result.outcome]
+    status = label if result.status is SessionState.COMPLETED else f"{label}: {result.reason}"
     days = f"{streak_days} day{'s' if streak_days != 1 else ''}"
     return (
         SummaryRow("Result", status),
         SummaryRow("Duration", format_clock(max(0.0, result.ended - result.started))),
         SummaryRow("Exercises done", f"{exercises_done(result)} of {steps_total}"),
-        SummaryRow("Cues felt", f"{figures.executed} of {figures.planned}"),
-        SummaryRow(
-            "Cue timing",
-            f"p50 {figures.p50:.1f} ms · p99 {figures.p99:.1f} ms · max {figures.max:.1f} ms",
-        ),
+        SummaryRow("Cues felt", figures.felt()),
+        SummaryRow("Cue timing", figures.errors().replace(", ", " · ")),
         SummaryRow("Sessions today", str(sessions_today)),
         SummaryRow("Streak", days),
     )

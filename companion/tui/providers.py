@@ -15,6 +15,7 @@ from typing import Protocol
 from companion.clocks import WallClock
 from companion.events import EventBus, HubEvent, SessionEnded, SessionStarted
 from companion.schedule.occurrences import Occurrence
+from companion.session.outcome import DONE_OUTCOMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class SessionRecord:
     status: str
     duration_s: float
     cues_planned: int
-    cues_executed: int
+    cues_executed: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +104,14 @@ class MemoryHistory:
         return list(reversed(self._records))[:limit]
 
     def _completed_days(self) -> set[date]:
-        return {self._local_day(r.ended) for r in self._records if r.status == "completed"}
+        return {self._local_day(r.ended) for r in self._records if r.status in DONE_OUTCOMES}
 
     def sessions_today(self) -> int:
         today = self._local_day(self._wall_clock())
         return sum(
             1
             for r in self._records
-            if r.status == "completed" and self._local_day(r.ended) == today
+            if r.status in DONE_OUTCOMES and self._local_day(r.ended) == today
         )
 
     def streak_days(self) -> int:

@@ -38,16 +38,30 @@ async def test_with_no_wearable_in_reach_it_keeps_trying_and_still_stops_cleanly
         scan_s=0.2,
         retry_first_s=0.01,
     )
-    run = asyncio.create_task(daemon.run(handle_signals=False))
-    context = await daemon.ready()
-    for _ in range(200):
-        if "(attempt 3)" in caplog.text:
-            break
-        await asyncio.sleep(0.05)
-    assert context.hub.links == []
-    daemon.request_stop()
-    assert await asyncio.wait_for(run, 5) == 0
-    assert "no wearable named or addressed 'BackStretch-NOPE'" in caplog.text
+    looked_twice = asyncio.Event()
+
+    class Counter(logging.Handler):
+        looks = 0
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if "still looking for 'BackStretch-NOPE'" in record.getMessage():
+                Counter.looks += 1
+                if Counter.looks >= 2:
+                    looked_twice.set()
+
+    handler = Counter()
+    logging.getLogger("companion").addHandler(handler)
+    try:
+        run = asyncio.create_task(daemon.run(handle_signals=False))
+        context = await daemon.ready()
+        await asyncio.wait_for(looked_twice.wait(), 10)
+        assert context.hub.links == []
+        daemon.request_stop()
+        assert await asyncio.wait_for(run, 5) == 0
+    finally:
+        logging.getLogger("companion").removeHandler(handler)
+    # What was seen instead is named: the simulated wearable, which is not the one asked for.
+    assert "seen: BackStretch-SIM-" in caplog.text
 
 
 async def test_extra_services_get_the_context_and_are_cancelled_at_shutdown(

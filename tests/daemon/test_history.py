@@ -202,7 +202,7 @@ async def test_the_service_records_what_the_hub_does(
     store = HistoryStore.open(path)
     records = {r.session_id: r for r in store.recent()}
     store.close()
-    assert records[engine.session_id].outcome == "aborted"
+    assert records[engine.session_id].outcome == "stopped"
     assert records[engine.session_id].reason == "stopped by the test"
     assert records["done1"].outcome == "completed"
     assert records["done1"].hub_id == "desk"

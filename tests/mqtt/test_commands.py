@@ -63,7 +63,7 @@ async def test_every_command_works_and_answers(broker: Broker, hub_id: str) -> N
         assert await ask(watcher, topics, "session", "skip") == ok
         await watcher.wait_json(topics.state, start=mark, session="running", step="knee-rolls")
         assert await ask(watcher, topics, "session", "STOP") == ok
-        await watcher.wait_json(topics.state, start=mark, session="aborted")
+        await watcher.wait_json(topics.state, start=mark, session="stopped")
 
         mark = len(watcher.seen)
         start = {

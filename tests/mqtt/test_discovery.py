@@ -60,7 +60,7 @@ def test_every_component_is_complete_and_unique(
         if component.get("device_class") == "enum":
             assert component["options"], key
     assert components["session"]["options"] == [
-        "idle", "countdown", "running", "paused", "completed", "aborted",
+        "idle", "countdown", "running", "paused", "completed", "partial", "stopped", "aborted",
     ]  # fmt: skip
     assert components["phase"]["options"] == ["inhale", "exhale", "hold", "none"]
     assert components["phase"]["enabled_by_default"] is False

@@ -81,10 +81,10 @@ async def test_sigterm_stops_the_session_says_offline_and_logs_no_password(
         ended = [m.json() for m in after if m.topic == f"{base}/event"]
         # The session was stopped (its wearable told) before the hub went offline.
         assert ended[-1]["event_type"] == "session_ended"
-        assert ended[-1]["status"] == "aborted"
+        assert ended[-1]["status"] == "stopped"
         assert "signal" in ended[-1]["reason"]
         states = [m.json()["session"] for m in after if m.topic == f"{base}/state"]
-        assert states[-1] == "aborted"
+        assert states[-1] == "stopped"
     code, output = await hub_process.finished()
     assert code == 130
     assert "the wearable was told to stop" in output

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from companion.devices.capabilities import Capabilities, Timing
 from companion.devices.link import DeviceLink, LinkState, LinkStatus, TimedCue
 from companion.events import EventSink
 
@@ -20,6 +21,13 @@ class RecordingLink(DeviceLink):
     held_until: float = 0.0
     state: LinkState = LinkState.READY
     calls: list[tuple[str, tuple[TimedCue, ...]]] = field(default_factory=list)
+    caps: Capabilities = field(
+        default_factory=lambda: Capabilities(Timing.DEVICE, True, True, True, (10, 2550), 255)
+    )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.caps
 
     @property
     def id(self) -> str:

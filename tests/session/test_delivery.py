@@ -8,20 +8,26 @@ motor, never about how many milliseconds late they were (benchmarks measure that
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import pytest
+from bleak.backends.device import BLEDevice
 from bumble.core import AdvertisingData
 
 from companion.devices.bumble_backend import open_central
 from companion.devices.link import Delivery
-from companion.devices.native import NativeLink, NativeOptions
+from companion.devices.link_options import LinkOptions
+from companion.devices.profile import LinkContext
+from companion.devices.profiles import build_link
 from companion.devices.radio import Radio, open_radio
+from companion.devices.sighting import Advert, Sighting
 from companion.errors import DeviceError, DeviceNotFoundError
 from companion.events import HubEvent
 from companion.hub import Hub
 from companion.session.engine import SessionResult, SessionState
+from firmware_protocol.gatt import SERVICE_UUID
 from routines import load_library
 from simulator import SimOptions, SimulatedWearable
 from simulator.firmware import FirmwareLimits
@@ -49,7 +55,7 @@ async def run_session(
     *,
     exercises: Sequence[str] = ("sphinx",),
     speed: float = 4.0,
-    options: NativeOptions | None = None,
+    options: LinkOptions | None = None,
     during: Callable[[list[SimulatedWearable]], None] | None = None,
     abort_after_s: float = 30.0,
 ) -> Outcome:
@@ -120,7 +126,7 @@ async def test_immediate_delivery_pauses_through_a_drop() -> None:
     outcome = await run_session(
         [SimOptions(seed=2, latency_ms=20, jitter_ms=20)],
         speed=2.0,
-        options=NativeOptions(delivery=Delivery.IMMEDIATE, max_attempts=3),
+        options=LinkOptions(delivery=Delivery.IMMEDIATE, max_attempts=3),
         during=DROP,
     )
     kinds = outcome.kinds()
@@ -135,7 +141,7 @@ async def test_when_every_wearable_is_gone_too_long_the_session_pauses_then_resu
     outcome = await run_session(
         [SimOptions(seed=3)],
         speed=2.0,
-        options=NativeOptions(horizon_s=0.3, max_attempts=3),
+        options=LinkOptions(horizon_s=0.3, max_attempts=3),
         during=DROP,
     )
     kinds = outcome.kinds()
@@ -153,7 +159,7 @@ async def test_the_session_aborts_when_no_wearable_comes_back() -> None:
         [SimOptions(seed=3)],
         speed=2.0,
         during=outage_at(2.0, 30.0),
-        options=NativeOptions(horizon_s=0.3, max_attempts=3),
+        options=LinkOptions(horizon_s=0.3, max_attempts=3),
         abort_after_s=1.0,
     )
     assert outcome.result.status is SessionState.ABORTED
@@ -244,12 +250,22 @@ async def test_an_absent_wearable_is_reported_with_what_was_seen(foreign_radio: 
 async def test_a_device_that_vanished_gives_up_after_its_attempts() -> None:
     central = await open_central(link=new_link())
     try:
-        link = NativeLink(
-            "C5:55:55:55:55:55",
-            backend=central.client_backend,
-            options=NativeOptions(max_attempts=2, connect_timeout_s=0.3),
+        # Heard once advertising our service, then gone.
+        sighting = Sighting(
+            BLEDevice("C5:55:55:55:55:55", "Gone", None),
+            -70,
+            Advert(name="Gone", service_uuids=(SERVICE_UUID,)),
+            "native",
         )
-        with pytest.raises(DeviceError, match="cannot connect to C5:55:55:55:55:55 after 2"):
+        options = LinkOptions(max_attempts=2, connect_timeout_s=0.3)
+        link = build_link(sighting, LinkContext(central.client_backend, options, time.monotonic))
+        with pytest.raises(
+            DeviceError,
+            match=(
+                r"Gone \(C5:55:55:55:55:55\): cannot connect after 2 attempts: "
+                r".*(timed out|no answer within 0.3 s)"
+            ),
+        ):
             await asyncio.wait_for(link.run(lambda event: None), 20)
     finally:
         await central.close()

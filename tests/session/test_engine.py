@@ -92,16 +92,16 @@ async def test_skip_goes_to_the_next_exercise_now() -> None:
     engine.stop()
 
 
-async def test_stop_tells_every_device_and_ends_aborted() -> None:
+async def test_stop_tells_every_device_and_ends_stopped() -> None:
     links = [RecordingLink("watch"), RecordingLink("puck")]
     engine, events = make_engine(seed_plan(), links)
     engine.start()
     engine.stop("changed my mind")
     result = await engine.wait()
-    assert result.status is SessionState.ABORTED
+    assert result.status is SessionState.STOPPED
     assert result.reason == "changed my mind"
     assert all(link.calls[-1] == ("stop", ()) for link in links)
-    assert events[-1].to_dict()["status"] == "aborted"
+    assert events[-1].to_dict()["status"] == "stopped"
     with pytest.raises(SessionError, match="cannot pause"):
         engine.pause()
 

@@ -102,7 +102,7 @@ def test_ctrl_c_stops_the_session_tells_the_wearable_and_says_so(tmp_path: Path)
     out, err = process.communicate(timeout=20)
     assert process.returncode == 130
     assert "session stopped; the wearable was told to stop" in err
-    assert "aborted" in out
+    assert "stopped" in out
     assert "Traceback" not in err
     planned, executed = read_trace(trace)
     assert planned

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from companion.devices.capabilities import Capabilities, Timing
 from companion.devices.link import DeviceLink, LinkState, LinkStatus, TimedCue
 from companion.events import EventSink
 
@@ -22,6 +23,13 @@ class StillLink(DeviceLink):
     rssi: int | None = -58
     state: LinkState = LinkState.READY
     played: int = 0
+    caps: Capabilities = field(
+        default_factory=lambda: Capabilities(Timing.DEVICE, True, True, True, (10, 2550), 255)
+    )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.caps
 
     @property
     def id(self) -> str:

@@ -89,7 +89,7 @@ async def test_start_pause_resume_skip_and_stop_with_confirmation(
         assert hub.engine.active
         await pilot.press("x")
         await pilot.press("y")
-        assert state_of(hub) is SessionState.ABORTED
+        assert state_of(hub) is SessionState.STOPPED
         await until(pilot, lambda: screen.result is not None)
         rows = text_of(screen, "#summary-rows")
         assert "stopped: stopped from the terminal" in rows

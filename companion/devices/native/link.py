@@ -1,4 +1,4 @@
-"""The native profile: a wearable running our firmware protocol (firmware_protocol/SPEC.md).
+"""The native link: a wearable running our firmware protocol (firmware_protocol/SPEC.md).
 
 The link keeps the device's clock synced and, in scheduled delivery, loads cues with
 device-clock deadlines at least `horizon_s` ahead, so the device plays them on its own
@@ -6,8 +6,9 @@ clock and neither BLE latency nor a short drop reaches the person's skin. In imm
 delivery it writes "cue now" at each cue's moment, early by the estimated one-way
 latency: what a simple band gets, and the baseline the benchmark measures against.
 
-All radio work happens in the link's own task (`run`); the engine-facing methods only
-change the link's schedule and wake that task.
+Connecting, backoff and reconnecting belong to the shared supervisor; this module holds
+what is native: the handshake, clock sync and cue loading. All radio work happens in the
+link's own task (`run`); the engine-facing methods only change the schedule and wake it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bleak import BleakClient
 from bleak.backends.client import BaseBleakClient
@@ -29,16 +29,12 @@ from bleak.exc import BleakError
 
 import firmware_protocol as fp
 from companion.clocks import Clock
-from companion.devices.link import Delivery, DeviceLink, LinkState, LinkStatus, TimedCue
-from companion.errors import DeviceError
-from companion.events import (
-    BatteryChanged,
-    ButtonPressed,
-    CueExecuted,
-    DeviceConnected,
-    DeviceLost,
-    EventSink,
-)
+from companion.devices.capabilities import Capabilities, Timing
+from companion.devices.link import Delivery, DeviceLink, LinkStatus, TimedCue
+from companion.devices.link_options import LinkOptions
+from companion.devices.supervisor import Supervisor
+from companion.errors import DeviceError, PermanentLinkError, TransientLinkError
+from companion.events import BatteryChanged, ButtonPressed, CueExecuted, EventSink
 from firmware_protocol import gatt
 from firmware_protocol.clock import ClockEstimator, SampleVerdict
 from firmware_protocol.codec import CUE_ENTRY_SIZE, LOAD_CUES_OVERHEAD
@@ -47,14 +43,11 @@ from firmware_protocol.messages import BATTERY_UNKNOWN
 log = logging.getLogger(__name__)
 
 
-# Keep at least this much of the plan on the device: a drop shorter than this loses nothing.
-DEFAULT_HORIZON_S = 8.0
 # Pings at connect; the estimator keeps the ones with the smallest round trip.
 SYNC_BURST = 16
 RESYNC_BURST = 4
 PONG_TIMEOUT_S = 1.0
 REPLY_TIMEOUT_S = 3.0
-CONNECT_TIMEOUT_S = 10.0
 # During a scheduled session, one more ping this often: the more samples, the tighter the
 # clock estimate (a link's legs jitter independently; the quickest ones tell the truth).
 SESSION_PING_S = 0.5
@@ -64,18 +57,9 @@ IMMEDIATE_PING_GAP_S = 1.0
 CLOCK_WINDOW = 240
 # A cue reported this far from its deadline means our clock estimate is wrong: re-sync now.
 SUSPECT_ONSET_S = 0.05
-# Reconnect backoff: doubles from the first to the cap, each wait with +-25 % jitter.
-BACKOFF_FIRST_S = 0.25
-BACKOFF_CAP_S = 8.0
-
-
-@dataclass(frozen=True, slots=True)
-class NativeOptions:
-    delivery: Delivery = Delivery.SCHEDULED
-    horizon_s: float = DEFAULT_HORIZON_S
-    connect_timeout_s: float = CONNECT_TIMEOUT_S
-    # Give up after this many failed connects in a row; None retries forever (the daemon).
-    max_attempts: int | None = None
+# What the native protocol promises before the device has told us more (SPEC.md).
+PROFILE = "native"
+_PULSE_MS = (10, 2550)
 
 
 class NativeLink(DeviceLink):
@@ -87,7 +71,7 @@ class NativeLink(DeviceLink):
         *,
         name: str = "",
         backend: type[BaseBleakClient] | None = None,
-        options: NativeOptions | None = None,
+        options: LinkOptions | None = None,
         clock: Clock = time.monotonic,
         rng: random.Random | None = None,
         rssi: int | None = None,
@@ -96,12 +80,18 @@ class NativeLink(DeviceLink):
         self._address = device if isinstance(device, str) else device.address
         self._name = name or (device.name if isinstance(device, BLEDevice) else "") or ""
         self._backend = backend
-        self.options = options or NativeOptions()
+        self.options = options or LinkOptions()
         self._clock = clock
-        self._rng = rng or random.Random()
         # Signal strength as last heard advertising (BLE gives none while connected).
         self._rssi = rssi
-        self._state = LinkState.CONNECTING
+        self._supervisor = Supervisor(
+            self,
+            device_id=self._address,
+            name=lambda: self._name,
+            profile=PROFILE,
+            options=self.options,
+            rng=rng,
+        )
         self._client: BleakClient | None = None
         self._publish: EventSink = lambda _event: None
         self._capabilities: fp.Capabilities | None = None
@@ -146,12 +136,25 @@ class NativeLink(DeviceLink):
         return LinkStatus(
             id=self._address,
             name=self._name,
-            profile="native",
-            state=self._state,
+            profile=PROFILE,
+            state=self._supervisor.state,
             battery=self._battery,
             rssi=self._rssi,
             clock_rtt_ms=round(quality.min_rtt_s * 1000, 2) if quality else None,
             clock_drift_ppm=round(quality.drift_ppm, 1) if quality else None,
+        )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        device = self._capabilities
+        host_timed = self.options.delivery is Delivery.IMMEDIATE
+        return Capabilities(
+            timing=Timing.HOST if host_timed else Timing.DEVICE,
+            reports_played=True,
+            has_button=device.has_button if device is not None else True,
+            reports_battery=True,
+            pulse_ms=_PULSE_MS,
+            intensity_levels=device.intensity_levels if device is not None else 255,
         )
 
     def play(self, cues: Sequence[TimedCue]) -> None:
@@ -184,51 +187,24 @@ class NativeLink(DeviceLink):
 
     async def run(self, publish: EventSink) -> None:
         self._publish = publish
-        attempts = 0
-        delay = BACKOFF_FIRST_S
-        first = True
-        while not self._closed.is_set():
-            try:
-                await self._connect(first=first)
-            except (DeviceError, BleakError, TimeoutError, fp.ProtocolError, OSError) as exc:
-                attempts += 1
-                limit = self.options.max_attempts
-                if limit is not None and attempts >= limit:
-                    self._state = LinkState.CLOSED
-                    raise DeviceError(
-                        f"cannot connect to {self._describe()} after {attempts} attempts: {exc}"
-                    ) from exc
-                wait = delay * self._rng.uniform(0.75, 1.25)
-                log.info("%s: connect failed (%s); retrying in %.1f s", self._describe(), exc, wait)
-                await asyncio.sleep(wait)
-                delay = min(delay * 2, BACKOFF_CAP_S)
-                continue
-            first = False
-            attempts = 0
-            delay = BACKOFF_FIRST_S
-            self._state = LinkState.READY
-            log.info("%s: connected and synced", self._describe())
-            publish(DeviceConnected(device_id=self.id, name=self._name, profile="native"))
-            reason = await self._serve()
-            if self._closed.is_set():
-                break
-            self._state = LinkState.RECONNECTING
-            log.info("%s: %s; reconnecting", self._describe(), reason)
-            publish(DeviceLost(device_id=self.id, name=self._name, reason=reason))
-        self._state = LinkState.CLOSED
+        await self._supervisor.run(publish)
+
+    @property
+    def failure(self) -> str | None:
+        return self._supervisor.failure
 
     async def close(self) -> None:
         self._closed.set()
+        self._supervisor.close()
         client = self._client
         if client is not None and client.is_connected:
             with contextlib.suppress(BleakError, TimeoutError, OSError, fp.ProtocolError):
                 if self._device_state is not fp.DeviceState.IDLE or self._stop_needed:
                     await self._send(fp.Abort(seq=self._next_seq()))
                 await client.disconnect()
-        self._state = LinkState.CLOSED
         self._wake.set()
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         return f"{self._name} ({self._address})" if self._name else self._address
 
     def _next_seq(self) -> int:
@@ -238,7 +214,14 @@ class NativeLink(DeviceLink):
 
     # -- connecting ------------------------------------------------------------------
 
-    async def _connect(self, *, first: bool) -> None:
+    async def open(self, *, first: bool) -> None:
+        """One connection, set up: the supervisor calls this and retries on failure."""
+        try:
+            await self._open(first=first)
+        except fp.ProtocolError as exc:
+            raise TransientLinkError(f"{self.describe()} sent a malformed answer: {exc}") from exc
+
+    async def _open(self, *, first: bool) -> None:
         self._disconnected.clear()
         # A new connection restarts transfer ids in both directions.
         self._reassembler = fp.Reassembler()
@@ -266,25 +249,29 @@ class NativeLink(DeviceLink):
     async def _handshake(self, client: BleakClient, *, first: bool) -> None:
         """Subscribe, learn the device, sync its clock and pick up where it is."""
         if gatt.SERVICE_UUID not in {s.uuid for s in client.services}:
-            raise DeviceError(f"{self._describe()} is not a backstretch wearable")
+            raise PermanentLinkError(
+                f"{self.describe()} is not a backstretch wearable: it has no backstretch service"
+            )
         if not self._name:
             self._name = client.name
         await client.start_notify(gatt.EVENT_CHAR_UUID, self._on_notify)
-        if first:
-            self._capabilities = await self._hello()
-            for table in fp.pattern_table_messages(self._capabilities, first_seq=self._next_seq()):
-                self._seq = table.seq
-                await self._request(table)
-        else:
-            info = fp.decode(bytes(await client.read_gatt_char(gatt.INFO_CHAR_UUID)))
-            if not isinstance(info, fp.Capabilities):
-                raise DeviceError(f"{self._describe()} sent no capabilities")
-            self._capabilities = info
+        # Hello and the pattern table on every connection: both change nothing on a device
+        # that kept them, and a device that was reset (or a restarted simulator) needs them.
+        self._capabilities = await self._hello()
+        for table in fp.pattern_table_messages(self._capabilities, first_seq=self._next_seq()):
+            self._seq = table.seq
+            await self._request(table)
         await self._sync(SYNC_BURST if first else RESYNC_BURST)
         status = await self._request(fp.RequestStatus(seq=self._next_seq()))
         self._device_state = status.state
         if not first:
             self._reconcile(status)
+        quality = self._estimator.quality(self._clock())
+        log.info(
+            "%s: connected and synced (round trip %.1f ms)",
+            self.describe(),
+            quality.min_rtt_s * 1000,
+        )
 
     def _reload(self) -> None:
         """Take back what the device holds, to load it again (after a Clear)."""
@@ -304,7 +291,7 @@ class NativeLink(DeviceLink):
             return
         log.info(
             "%s holds %d cues where %d were expected: loading them again",
-            self._describe(),
+            self.describe(),
             held,
             len(self._loaded),
         )
@@ -324,42 +311,59 @@ class NativeLink(DeviceLink):
                 await self._send(ping)
                 pong, received = await asyncio.wait_for(future, PONG_TIMEOUT_S)
             except TimeoutError:
-                log.debug("%s: a time-sync pong did not come", self._describe())
+                log.debug("%s: a time-sync pong did not come", self.describe())
                 continue
             finally:
                 self._pongs.pop(ping.hub_timestamp_us, None)
             if self._estimator.add_pong(pong, received) is SampleVerdict.CLOCK_JUMP:
-                log.warning("%s: the device clock jumped; clock sync restarted", self._describe())
+                log.warning("%s: the device clock jumped; clock sync restarted", self.describe())
                 # Deadlines already on the device were in its old time: load them again.
                 self._reload()
         if not self._estimator.synced:
-            raise DeviceError(f"{self._describe()} did not answer the clock sync")
+            raise DeviceError(f"{self.describe()} did not answer the clock sync")
 
     # -- serving a connection --------------------------------------------------------
 
-    async def _serve(self) -> str:
+    async def serve(self) -> str:
         """Deliver until the link drops; returns why it dropped."""
-        disconnected = asyncio.create_task(self._disconnected.wait())
+        disconnected = asyncio.ensure_future(self._disconnected.wait())
         try:
             while not self._closed.is_set():
                 self._wake.clear()
                 if self._disconnected.is_set():
                     return "link lost"
+                # A round races the disconnection: a write in flight when the adapter
+                # vanishes may never be answered.
+                delivery = asyncio.ensure_future(self._deliver())
+                await asyncio.wait({delivery, disconnected}, return_when=asyncio.FIRST_COMPLETED)
+                if not delivery.done():
+                    delivery.cancel()
+                    await asyncio.gather(delivery, return_exceptions=True)
+                    return "link lost"
                 try:
-                    timeout = await self._deliver()
+                    timeout = delivery.result()
                 except (BleakError, DeviceError, TimeoutError, OSError) as exc:
                     if self._disconnected.is_set() or self._closed.is_set():
                         return "link lost"
-                    log.warning("%s: %s", self._describe(), exc)
+                    log.warning("%s: %s", self.describe(), exc)
                     timeout = 0.5
-                waker = asyncio.create_task(self._wake.wait())
+                waker = asyncio.ensure_future(self._wake.wait())
                 await asyncio.wait(
                     {waker, disconnected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
                 waker.cancel()
+                await asyncio.gather(waker, return_exceptions=True)
             return "closed"
         finally:
             disconnected.cancel()
+            await asyncio.gather(disconnected, return_exceptions=True)
+            await self._drop_client()
+
+    async def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected and not self._closed.is_set():
+            with contextlib.suppress(BleakError, TimeoutError, OSError):
+                await client.disconnect()
 
     async def _deliver(self) -> float:
         """One round of radio work; returns how long to wait before the next."""
@@ -423,7 +427,7 @@ class NativeLink(DeviceLink):
             batch = [cue for cue in batch if cue.deadline <= horizon]
             late = [cue for cue in batch if cue.deadline < now]
             for cue in late:
-                log.info("%s: cue %d missed its moment", self._describe(), cue.cue_id)
+                log.info("%s: cue %d missed its moment", self.describe(), cue.cue_id)
             entries = tuple(
                 fp.CueEntry(
                     cue_id=cue.cue_id,
@@ -461,7 +465,7 @@ class NativeLink(DeviceLink):
             await _sleep_until(write_at, self._clock)
             self._pending.pop(0)
             if self._clock() - cue.deadline > 0.5:
-                log.info("%s: cue %d missed its moment", self._describe(), cue.cue_id)
+                log.info("%s: cue %d missed its moment", self.describe(), cue.cue_id)
                 continue
             self._loaded[cue.cue_id] = cue
             pattern = fp.pattern_id(cue.pattern)
@@ -480,7 +484,7 @@ class NativeLink(DeviceLink):
     async def _send(self, message: fp.HubMessage) -> None:
         client = self._client
         if client is None or not client.is_connected:
-            raise DeviceError(f"{self._describe()} is not connected")
+            raise DeviceError(f"{self.describe()} is not connected")
         self._device_state = fp.transition(self._device_state, message)
         if isinstance(message, fp.Clear | fp.Abort):
             self._highest_id = None
@@ -497,7 +501,7 @@ class NativeLink(DeviceLink):
             await self._send(fp.Hello(seq=self._next_seq()))
             return await asyncio.wait_for(future, REPLY_TIMEOUT_S)
         except TimeoutError:
-            raise DeviceError(f"{self._describe()} did not answer Hello") from None
+            raise DeviceError(f"{self.describe()} did not answer Hello") from None
         finally:
             self._capabilities_reply = None
 
@@ -512,13 +516,13 @@ class NativeLink(DeviceLink):
             answer = await asyncio.wait_for(future, REPLY_TIMEOUT_S)
         except TimeoutError:
             raise DeviceError(
-                f"{self._describe()} did not answer {type(message).__name__}"
+                f"{self.describe()} did not answer {type(message).__name__}"
             ) from None
         finally:
             self._acks.pop(message.seq, None)
         if isinstance(answer, fp.ErrorReport):
             raise DeviceError(
-                f"{self._describe()} refused {type(message).__name__}: {answer.code.name}"
+                f"{self.describe()} refused {type(message).__name__}: {answer.code.name}"
             )
         return answer
 
@@ -530,7 +534,7 @@ class NativeLink(DeviceLink):
                 return
             message = fp.decode(frame)
         except fp.ProtocolError as exc:
-            log.warning("%s sent a malformed frame: %s", self._describe(), exc)
+            log.warning("%s sent a malformed frame: %s", self.describe(), exc)
             return
         if isinstance(message, fp.TimeSyncPong):
             pong = self._pongs.get(message.hub_timestamp_us)
@@ -573,7 +577,7 @@ class NativeLink(DeviceLink):
         elif not self._answer(message.ref_seq, message):
             log.warning(
                 "%s refused message %d: %s (detail %d)",
-                self._describe(),
+                self.describe(),
                 message.ref_seq,
                 message.code.name,
                 message.detail,
