@@ -39,10 +39,18 @@ def run_scan(args: argparse.Namespace) -> int:
     if not found:
         print("no device found")
         return 0
+    print(f"{'ADDRESS':<20} {'RSSI':>8}  {'PROFILE':<9}  NAME")
     for row in found:
-        mark = "backstretch" if row["backstretch"] else "-"
-        print(f"{row['address']:<20} {row['rssi']:>4} dBm  {mark:<11}  {row['name'] or '?'}")
+        profile = row["profile"] or "-"
+        print(f"{row['address']:<20} {row['rssi']:>4} dBm  {profile:<9}  {row['name'] or '?'}")
+    wearables = sum(1 for row in found if row["profile"])
+    others = len(found) - wearables
+    print(f"{_count(wearables, 'wearable')}, {_count(others, 'other device')}")
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 async def _scan(args: argparse.Namespace) -> list[dict[str, object]]:
@@ -51,6 +59,12 @@ async def _scan(args: argparse.Namespace) -> list[dict[str, object]]:
     sim = sim_options_from_args(args) if args.sim else None
     devices = await scan(timeout=args.timeout, sim=sim, adapter=args.adapter)
     return [
-        {"name": d.name, "address": d.address, "rssi": d.rssi, "backstretch": d.is_backstretch}
+        {
+            "name": d.name,
+            "address": d.address,
+            "rssi": d.rssi,
+            "profile": d.profile,
+            "backstretch": d.is_backstretch,
+        }
         for d in devices
     ]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from companion.devices.bumble_backend import BumbleCentral
     from simulator import SimOptions, SimulatedWearable
 
-__all__ = ["FoundDevice", "Radio", "open_radio", "scan"]
+__all__ = ["FoundDevice", "Radio", "open_radio", "scan", "scan_with"]
 
 
 @dataclass
@@ -106,7 +106,12 @@ class FoundDevice:
     name: str | None
     address: str
     rssi: int
-    is_backstretch: bool
+    # The profile that recognised it (see `companion.devices.profiles`); None for any other.
+    profile: str | None
+
+    @property
+    def is_backstretch(self) -> bool:
+        return self.profile is not None
 
 
 @contextlib.asynccontextmanager
@@ -132,20 +137,28 @@ async def scan(
     adapter: str | None = None,
 ) -> list[FoundDevice]:
     """Every device heard within `timeout` seconds, backstretch wearables first."""
+    async with open_radio(sim=sim, adapter=adapter) as radio:
+        return await scan_with(radio, timeout)
+
+
+async def scan_with(radio: Radio, timeout: float) -> list[FoundDevice]:
+    """Every device `radio` hears within `timeout` seconds, with the profile that knows it."""
     from bleak import BleakScanner
 
-    from firmware_protocol.gatt import NAME_PREFIX, SERVICE_UUID
+    from companion.devices.profiles import profile_for
+    from companion.devices.sighting import Advert
 
-    async with open_radio(sim=sim, adapter=adapter) as radio, scanning_errors(radio):
+    async with scanning_errors(radio):
         heard = await BleakScanner.discover(timeout=timeout, return_adv=True, **radio.scanner_args)
-    found = [
-        FoundDevice(
-            name=device.name,
-            address=device.address,
-            rssi=adv.rssi,
-            is_backstretch=SERVICE_UUID in adv.service_uuids
-            or (device.name or "").startswith(NAME_PREFIX),
+    found = []
+    for device, adv in heard.values():
+        profile = profile_for(Advert.from_bleak(device, adv))
+        found.append(
+            FoundDevice(
+                name=adv.local_name or device.name,
+                address=device.address,
+                rssi=adv.rssi,
+                profile=profile.name if profile is not None else None,
+            )
         )
-        for device, adv in heard.values()
-    ]
     return sorted(found, key=lambda d: (not d.is_backstretch, -d.rssi, d.address))
