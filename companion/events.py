@@ -142,6 +142,8 @@ class SettingsChanged(HubEvent):
 class ReminderPlayed(HubEvent):
     event_type: ClassVar[str] = "reminder"
     devices: int
+    # How many of them have a button that can answer it.
+    with_button: int = 0
 
 
 class Subscription:

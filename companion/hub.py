@@ -295,13 +295,18 @@ class Hub:
                 await asyncio.wait_for(link.close(), 2.0)
         await self._tasks.close()
 
-    def remind(self) -> int:
-        """Play the reminder pattern on every connected wearable; how many were told."""
+    def remind(self) -> ReminderPlayed:
+        """Play the reminder pattern on every connected wearable; who was told, and how many
+        of them can answer with a button."""
         ready = [link for link in self.links if link.ready]
         for link in ready:
             link.alert("reminder")
-        self.bus.publish(ReminderPlayed(devices=len(ready)))
-        return len(ready)
+        played = ReminderPlayed(
+            devices=len(ready),
+            with_button=sum(1 for link in ready if link.capabilities.has_button),
+        )
+        self.bus.publish(played)
+        return played
 
     # -- settings --------------------------------------------------------------------
 
@@ -414,6 +419,7 @@ class Hub:
                 connected=link.ready,
                 battery=s.battery,
                 profile=s.profile,
+                capabilities=link.capabilities,
                 state=s.state.value,
                 rssi=s.rssi,
                 clock_rtt_ms=s.clock_rtt_ms,

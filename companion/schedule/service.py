@@ -18,7 +18,14 @@ from typing import Protocol
 from companion.clocks import WallClock
 from companion.config.models import HubConfig, ReminderAction
 from companion.errors import HubError
-from companion.events import ButtonPressed, EventBus, HubEvent, SessionEnded, SessionStarted
+from companion.events import (
+    ButtonPressed,
+    EventBus,
+    HubEvent,
+    ReminderPlayed,
+    SessionEnded,
+    SessionStarted,
+)
 from companion.schedule.occurrences import Occurrence
 from companion.schedule.planner import Conditions, Decision, ReminderPlanner
 from companion.session.outcome import DONE_OUTCOMES
@@ -46,7 +53,7 @@ class RemindingHub(Protocol):
     @property
     def engine(self) -> ActiveSession | None: ...
 
-    def remind(self) -> int: ...
+    def remind(self) -> ReminderPlayed: ...
 
     def start(self, routine_id: str | None = None) -> object: ...
 
@@ -164,16 +171,23 @@ class Scheduler:
             else:
                 log.info("reminder '%s' (%s) skipped: %s", occurrence.name, when, decision.reason)
             return
-        devices = self.hub.remind()
+        played = self.hub.remind()
         log.info(
-            "reminder '%s' (%s): %s; played on %d wearable(s)",
+            "reminder '%s' (%s): %s; played on %s",
             occurrence.name,
             when,
             decision.reason,
-            devices,
+            _wearables(played.devices),
         )
         if self.config.reminders.action is ReminderAction.START:
             self._start(occurrence)
+        elif played.with_button == 0:
+            # Waiting for a press no wearable can give would only swallow the reminder.
+            log.info(
+                "reminder '%s': no wearable with a button heard it; start the session from "
+                "the TUI or Home Assistant",
+                occurrence.name,
+            )
         else:
             until = now + timedelta(minutes=self.config.reminders.wait_min)
             self.waiting = Waiting(occurrence, until)
@@ -204,6 +218,10 @@ class Scheduler:
             elif event.press == "double":
                 log.info("reminder '%s' dismissed on the wearable", waiting.occurrence.name)
                 self.waiting = None
+
+
+def _wearables(n: int) -> str:
+    return "1 wearable" if n == 1 else f"{n} wearables"
 
 
 def _local(moment: datetime, planner: ReminderPlanner) -> str:

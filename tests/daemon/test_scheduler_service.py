@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,6 +115,19 @@ async def test_a_long_press_snoozes_and_the_reminder_comes_back(rig_factory: Any
     rig.clock.now += timedelta(minutes=10)
     await next_of(rig.events, "reminder")
     assert rig.alerts() == ["alert:reminder", "alert:reminder"]
+
+
+async def test_a_reminder_waits_for_no_button_that_does_not_exist(rig_factory: Any) -> None:
+    rig: Rig = rig_factory(reminders={"action": "wait_for_button", "wait_min": 5})
+    rig.link.caps = replace(rig.link.caps, has_button=False)
+    rig.clock.now += timedelta(seconds=2)
+    played = await next_of(rig.events, "reminder")
+    assert played.to_dict()["devices"] == 1
+    assert played.to_dict()["with_button"] == 0
+    assert rig.alerts() == ["alert:reminder"]
+    # The reminder was published from the same step that decides whether to wait.
+    assert rig.scheduler.waiting is None
+    assert rig.hub.engine is None
 
 
 async def test_an_unanswered_reminder_stops_waiting(rig_factory: Any) -> None:
