@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from companion.devices.capabilities import Capabilities
+
 
 class DeviceState(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -20,6 +22,8 @@ class DeviceState(BaseModel):
     connected: bool
     battery: int | None
     profile: str
+    # What the device can do (timing, played-cue reports, button...); None if not known.
+    capabilities: Capabilities | None = None
     state: str = ""
     rssi: int | None = None
     clock_rtt_ms: float | None = None

@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from companion.tui.presenter import device_line, device_row
+from companion.tui.presenter import DeviceRow, device_line, device_row
 
 if TYPE_CHECKING:
     from companion.tui.app import BackstretchApp
@@ -28,6 +28,7 @@ class DevicesScreen(Screen[None]):
     DEFAULT_CSS = """
     DevicesScreen #devices { height: auto; max-height: 12; margin: 1 1 0 1; }
     DevicesScreen #summary { margin: 1 1 0 1; text-style: bold; }
+    DevicesScreen #detail { margin: 0 1; color: $text-muted; }
     DevicesScreen #note { margin: 1 1 0 1; color: $text-muted; }
     DevicesScreen #scan { margin: 1 1 0 1; }
     """
@@ -35,6 +36,10 @@ class DevicesScreen(Screen[None]):
         Binding("s", "scan", "Scan & connect"),
         Binding("escape", "back", "Back"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[str, DeviceRow] = {}
 
     @property
     def bs_app(self) -> BackstretchApp:
@@ -44,6 +49,7 @@ class DevicesScreen(Screen[None]):
         yield Header()
         yield Static(id="summary")
         yield DataTable(id="devices", cursor_type="row")
+        yield Static(id="detail")
         yield Static(DROP_NOTE, id="note")
         yield Static(id="scan")
         yield Footer()
@@ -75,6 +81,20 @@ class DevicesScreen(Screen[None]):
                     table.update_cell(row.address, column, value)
             else:
                 table.add_row(*values, key=row.address)
+        self._rows = {row.address: row for row in rows}
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        table = self.query_one("#devices", DataTable)
+        detail = ""
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+            row = self._rows.get(str(key.value))
+            detail = row.detail if row is not None else ""
+        self.query_one("#detail", Static).update(detail)
 
     def action_scan(self) -> None:
         connector = self.bs_app.connector

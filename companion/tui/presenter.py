@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from companion.devices.capabilities import Capabilities
 from companion.session.engine import ENDED_STATES, SessionResult, SessionState, SessionView
 from companion.session.outcome import OUTCOME_LABELS, SessionOutcome
 from companion.state import DeviceState, HubSnapshot
@@ -200,6 +201,19 @@ class DeviceRow:
     signal: str
     profile: str
     clock_sync: str
+    # One line on what the device can do, shown for the selected row.
+    detail: str
+
+
+def capability_words(name: str, profile: str, capabilities: Capabilities | None) -> str:
+    """`Band (ias): host-timed, cues not reported, battery; 35 ms pulses, on/off`."""
+    if capabilities is None:
+        return f"{name} ({profile}): capabilities not known yet"
+    low, high = capabilities.pulse_ms
+    pulses = f"{low} ms pulses" if low == high else f"pulses {low} to {high} ms"
+    levels = capabilities.intensity_levels
+    strength = "on/off" if levels <= 1 else f"{levels} intensity levels"
+    return f"{name} ({profile}): {capabilities.describe()}; {pulses}, {strength}"
 
 
 def device_row(device: DeviceState) -> DeviceRow:
@@ -217,6 +231,7 @@ def device_row(device: DeviceState) -> DeviceRow:
         signal=f"{device.rssi} dBm" if device.rssi is not None else "—",
         profile=device.profile,
         clock_sync=clock_sync_words(device.clock_rtt_ms, device.clock_drift_ppm),
+        detail=capability_words(device.name or device.id, device.profile, device.capabilities),
     )
 
 

@@ -22,6 +22,12 @@ async def test_a_fast_session_is_mirrored_from_discovery_to_completed(
             assert "start" in config.json()["cmps"]
             idle = await watcher.wait_json(topics.state, session="idle")
             assert idle["sessions_today"] == 0
+            (device,) = idle["devices"]
+            assert device["name"] == "backstretch-sim"
+            assert device["connected"] is True
+            assert device["profile"] == "native"
+            assert device["capabilities"]["timing"] == "device-timed"
+            assert device["capabilities"]["reports_played"] is True
 
             mark = len(watcher.seen)
             await watcher.publish(

@@ -239,7 +239,10 @@ async def test_devices_help_and_palette(
         row = table.get_row_at(0)
         assert row[0] == radio.wearables[0].name
         assert row[2] == "connected"
+        assert row[5] == "native"
         assert row[6].startswith(("good", "fair", "poor"))
+        detail = str(devices.query_one("#detail", Static).render())
+        assert detail.startswith(f"{radio.wearables[0].name} (native): device-timed, reports cues")
         await pilot.press("d")
         assert isinstance(app.screen, HomeScreen)
         await pilot.press("f1")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from companion.devices.capabilities import Capabilities, Timing
 from companion.events import EventBus
 from companion.session.engine import SessionEngine, SessionState
 from companion.state import DeviceState, HubSnapshot
 from companion.tui.gauges import breath_rows, progress_text
 from companion.tui.presenter import (
     breath_level,
+    capability_words,
     clock_sync_words,
     device_line,
+    device_row,
     exercise_timing,
     format_seconds,
     present_session,
@@ -108,6 +111,19 @@ def test_device_line_says_what_a_drop_means() -> None:
         HubSnapshot(session="paused", paused_reason="no wearable connected", devices=(gone,))
     )
     assert "session paused (no wearable connected)" in paused
+
+
+def test_the_devices_screen_says_what_each_device_can_do() -> None:
+    band = DeviceState(id="A", name="Band", connected=True, battery=None, profile="ias")
+    assert device_row(band).detail == "Band (ias): capabilities not known yet"
+    host_timed = Capabilities(Timing.HOST, False, False, True, (35, 35), 1)
+    row = device_row(band.model_copy(update={"capabilities": host_timed}))
+    assert row.detail == "Band (ias): host-timed, cues not reported, battery; 35 ms pulses, on/off"
+    device_timed = Capabilities(Timing.DEVICE, True, True, True, (10, 2550), 255)
+    assert capability_words("Puck", "native", device_timed) == (
+        "Puck (native): device-timed, reports cues, button, battery; "
+        "pulses 10 to 2550 ms, 255 intensity levels"
+    )
 
 
 def test_small_formats() -> None:
