@@ -71,6 +71,37 @@ def test_services_never_import_the_tui_or_the_cli() -> None:
     assert wrong == []
 
 
+def profile_packages() -> set[str]:
+    """The device profiles: each a package under companion/devices with a `build` of links."""
+    devices = ROOT / "companion" / "devices"
+    return {
+        f"companion.devices.{path.parent.name}"
+        for path in devices.glob("*/__init__.py")
+        if path.parent.name != "bumble_backend"
+    }
+
+
+def test_only_the_registry_knows_the_profiles() -> None:
+    """No module outside a profile names its link class or imports it, but the registry."""
+    profiles = profile_packages()
+    assert "companion.devices.native" in profiles
+    wrong = []
+    for top in ("companion", "bench", "tests", "simulator"):
+        for path, names in imported_modules(ROOT / top).items():
+            rel = path.relative_to(ROOT).as_posix()
+            if rel == "companion/devices/profiles.py":
+                continue
+            for package in profiles:
+                if rel.startswith(package.replace(".", "/") + "/"):
+                    continue
+                wrong += [
+                    f"{rel} imports {name}"
+                    for name in names
+                    if name == package or name.startswith(package + ".")
+                ]
+    assert wrong == []
+
+
 def test_a_violation_is_detected(tmp_path: Path) -> None:
     """The checker itself must be able to fail."""
     package = tmp_path / "simulator"
