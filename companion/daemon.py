@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from companion.clocks import Clock, WallClock
 from companion.config import HubConfig, default_history_path
+from companion.devices.discovery import STILL_LOOKING_S
 from companion.devices.radio import Radio, open_radio
 from companion.errors import HubError, PermanentLinkError
 from companion.events import (
@@ -45,8 +46,8 @@ log = logging.getLogger(__name__)
 
 # From the signal to `run` returning; the process exits right after.
 SHUTDOWN_BUDGET_S = 1.5
-# Looking for wearables: each scan this long, then waits doubling to the cap (+-25 %).
-SCAN_S = 10.0
+# Looking for wearables: a missing one is first reported after this (see discovery).
+SCAN_S = STILL_LOOKING_S
 RETRY_FIRST_S = 2.0
 # A part that fails is restarted after this, doubling to the cap; one that fails more than
 # MAX_RESTARTS times within the window ends the hub (exit status 1).
@@ -86,6 +87,7 @@ class Daemon:
         history_path: Path | None = None,
         scan_s: float = SCAN_S,
         retry_first_s: float = RETRY_FIRST_S,
+        restart_first_s: float = RESTART_FIRST_S,
     ) -> None:
         self.config = config
         self.library = library
@@ -98,6 +100,7 @@ class Daemon:
         self.history_path = history_path or config.history_file or default_history_path()
         self.scan_s = scan_s
         self.retry_first_s = retry_first_s
+        self.restart_first_s = restart_first_s
         self.context: DaemonContext | None = None
         # The part whose failures ended the hub, if one did.
         self.failed: str | None = None
@@ -204,7 +207,7 @@ class Daemon:
         """Run one part of the hub; restart it when it fails, or end the hub if it keeps
         failing (then `run` returns 1)."""
         failures: list[float] = []
-        delay = RESTART_FIRST_S
+        delay = self.restart_first_s
         while True:
             problem = await _attempt(part)
             if problem is None:

@@ -26,8 +26,10 @@ __all__ = ["Search", "Sighting", "find_wearables", "search_wearables"]
 
 log = logging.getLogger(__name__)
 
-# While some wearable is still missing, say so this often.
-STILL_LOOKING_S = 10.0
+# While some wearable is still missing, say so after this, then at doubling intervals up
+# to the cap: soon enough to notice a typo, rarely enough not to flood a long-running log.
+STILL_LOOKING_S = 3.0
+STILL_LOOKING_CAP_S = 300.0
 
 
 class Search:
@@ -122,10 +124,12 @@ async def search_wearables(
 
     if search.complete.is_set() or not search.missing:
         return
+    wait = still_looking_s
     async with scanning_errors(radio), BleakScanner(on_advertisement, **radio.scanner_args):
         while not search.complete.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(search.complete.wait(), still_looking_s)
+                await asyncio.wait_for(search.complete.wait(), wait)
+            wait = min(wait * 2, max(still_looking_s, STILL_LOOKING_CAP_S))
             if not search.complete.is_set():
                 missing = ", ".join(map(repr, search.missing))
                 log.info(

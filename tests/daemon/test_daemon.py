@@ -119,3 +119,61 @@ async def test_an_unwritable_state_directory_leaves_the_hub_coaching(
     daemon.request_stop()
     assert await asyncio.wait_for(run, 5) == 0
     assert "history is unavailable: cannot create the state directory" in caplog.text
+
+
+async def test_a_service_that_crashes_is_logged_and_restarted(
+    tmp_path: Path, library: RoutineLibrary, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    calls = 0
+    running_again = asyncio.Event()
+
+    async def flaky(_context: DaemonContext) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the mirror tripped over its own feet")
+        running_again.set()
+        await asyncio.Event().wait()
+
+    daemon = Daemon(
+        HubConfig.model_validate({"hub_id": "test"}),
+        library,
+        sims=[SimOptions()],
+        services=[flaky],
+        history_path=tmp_path / "history.sqlite3",
+        restart_first_s=0.01,
+    )
+    run = asyncio.create_task(daemon.run(handle_signals=False))
+    await asyncio.wait_for(running_again.wait(), 10)
+    assert calls == 2
+    daemon.request_stop()
+    assert await asyncio.wait_for(run, 5) == 0
+    assert daemon.failed is None
+    assert "flaky failed: RuntimeError: the mirror tripped over its own feet" in caplog.text
+    assert "restarting flaky" in caplog.text
+
+
+async def test_a_service_that_keeps_crashing_ends_the_hub_with_status_1(
+    tmp_path: Path, library: RoutineLibrary, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = 0
+
+    async def broken(_context: DaemonContext) -> None:
+        nonlocal calls
+        calls += 1
+        raise ValueError("bad data")
+
+    daemon = Daemon(
+        HubConfig.model_validate({"hub_id": "test"}),
+        library,
+        sims=[SimOptions()],
+        services=[broken],
+        history_path=tmp_path / "history.sqlite3",
+        restart_first_s=0.01,
+    )
+    assert await asyncio.wait_for(daemon.run(handle_signals=False), 20) == 1
+    assert daemon.failed == "broken"
+    assert calls == 6  # the first run and five restarts
+    assert "broken failed 6 times within 60 s; the hub stops" in caplog.text
+    assert "Traceback" not in caplog.text

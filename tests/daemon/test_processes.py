@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator import SimOptions
+
 CONFIG = 'hub_id = "proc"\n[reminders]\nenabled = false\n'
 
 
@@ -162,3 +164,27 @@ async def test_sigkill_mid_session_leaves_a_readable_history_marked_interrupted_
     assert session["outcome"] == "interrupted"
     assert session["routine"] == "one-minute-back"
     assert outcomes(tmp_path)[0][0] == "interrupted"
+
+
+async def test_run_uses_the_wearable_that_is_there_and_keeps_looking_for_the_other(
+    tmp_path: Path, config_file: Path
+) -> None:
+    # The name `--sim` gives its one wearable (what `devices scan --sim` shows).
+    present = SimOptions().derived(0).name
+    process = await backstretch(
+        tmp_path,
+        *("run", "--sim", "--config", str(config_file)),
+        *("--device", present, "--device", "BackStretch-ABSENT"),
+    )
+    assert process.stderr is not None
+    log: list[str] = []
+    started = time.monotonic()
+    await read_until(process.stderr, f"wearable {present} connected", log)
+    connected_after = time.monotonic() - started
+    await read_until(process.stderr, "still looking for 'BackStretch-ABSENT'", log)
+    process.send_signal(signal.SIGINT)
+    _, rest = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0, "".join(log) + rest.decode()
+    # Within a few seconds of starting (interpreter start-up included), not a scan timeout.
+    assert connected_after < 10, "".join(log)
+    assert "Traceback" not in "".join(log) + rest.decode()
