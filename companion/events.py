@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ class SessionEnded(HubEvent):
     cues_planned: int
     # None when no wearable of the session reports what it played (host-timed bands).
     cues_executed: int | None
-    onset_error_ms: dict[str, float] = field(default_factory=dict)
+    # Null where no device reports what it played (see OnsetFigures.as_dict).
+    onset_error_ms: dict[str, float | None] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -133,7 +133,7 @@ class History:
                     ended_at=now,
                     cues_planned=event.cues_planned,
                     cues_executed=event.cues_executed,
-                    onset_error_ms=dict(event.onset_error_ms),
+                    onset_error_ms=dict(event.onset_error_ms or {}),
                 ),
             )
 

@@ -232,7 +232,7 @@ class HistoryStore:
         ended_at: datetime,
         cues_planned: int,
         cues_executed: int | None,
-        onset_error_ms: dict[str, float],
+        onset_error_ms: dict[str, float | None],
     ) -> None:
         values = (
             outcome,

@@ -43,9 +43,11 @@ class OnsetFigures:
     def reported(self) -> bool:
         return self.executed is not None
 
-    def as_dict(self) -> dict[str, float]:
-        if self.p50 is None or self.p99 is None or self.max is None:
-            return {}
+    def as_dict(self) -> dict[str, float | None] | None:
+        """The `onset_error_ms` of the trace summary and of `session_ended`: null where no
+        device reports what it played (each figure null where no cue was measured)."""
+        if not self.reported:
+            return None
         return {"p50": self.p50, "p99": self.p99, "max": self.max}
 
     def felt(self) -> str:

@@ -78,7 +78,7 @@ def summary(result: SessionResult) -> dict[str, Any]:
         "routine": result.routine,
         "cues_planned": figures.planned,
         "cues_executed": figures.executed,
-        "onset_error_ms": figures.as_dict() if figures.reported else None,
+        "onset_error_ms": figures.as_dict(),
     }
 
 

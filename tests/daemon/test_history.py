@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from companion.devices.capabilities import Timing
 from companion.events import SessionEnded, SessionStarted
 from companion.history import (
     INTERRUPTED_REASON,
@@ -265,3 +268,44 @@ def test_the_history_command_reports_a_damaged_file_in_one_line(
     err = capsys.readouterr().err
     assert err.startswith(f"backstretch: error: {path}: the history database is damaged")
     assert path.read_bytes() == b"garbage" * 300
+
+
+async def test_a_device_that_cannot_report_is_never_shown_as_having_played_nothing(
+    xdg: Path, library: RoutineLibrary, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from companion.cli import main
+    from companion.config import default_history_path
+    from companion.session.engine import SessionState
+    from companion.tui.presenter import summary_rows
+
+    hub = Hub(library)
+    band = RecordingLink(name="band")
+    band.caps = replace(band.caps, timing=Timing.HOST, reports_played=False)
+    hub.links.append(band)
+    events = hub.bus.subscribe()
+    async with open_history(default_history_path(), zone=BERLIN, hub_id="desk") as history:
+        history.attach(hub)
+        engine = hub.start("one-minute-back", exercises=["sphinx"], speed=40.0)
+        result = await asyncio.wait_for(engine.wait(), 20)
+        ended = None
+        while ended is None:
+            event = await asyncio.wait_for(events.get(), 5)
+            if isinstance(event, SessionEnded):
+                ended = event
+        history.handle(ended)
+    assert result.status is SessionState.COMPLETED
+    assert result.figures.planned == len(result.planned) > 0
+    assert (result.figures.felt(), result.figures.errors()) == ("not reported", "not reported")
+    # MQTT's session_ended and the trace summary: null, not zero.
+    payload = ended.to_dict()
+    assert payload["cues_executed"] is None
+    assert payload["onset_error_ms"] is None
+    rows = {row.label: row.value for row in summary_rows(result, 1, 1, 1)}
+    assert rows["Cues felt"] == rows["Cue timing"] == "not reported"
+
+    assert main(["history", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)["sessions"]
+    assert row["cues_planned"] == len(result.planned)
+    assert row["cues_executed"] is None
+    assert main(["history"]) == 0
+    assert "felt not reported" in capsys.readouterr().out
