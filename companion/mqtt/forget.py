@@ -1,7 +1,10 @@
 """`backstretch mqtt forget`: remove a hub from the broker and from Home Assistant.
 
 Publishing an empty retained payload deletes a retained message; an empty discovery config
-makes Home Assistant remove the device and its entities.
+makes Home Assistant remove the device and its entities. The order matters: while the
+entities exist they are subscribed to the state topic, and an empty state would reach their
+templates as a value with no JSON (Home Assistant logs a template error per entity). So the
+discovery config goes first, and the rest only after Home Assistant has had time to act on it.
 """
 
 from __future__ import annotations
@@ -19,8 +22,14 @@ from companion.mqtt.topics import Topics
 log = logging.getLogger(__name__)
 
 
-async def forget_hub(settings: MqttSettings, *, listen_s: float = 1.0) -> list[str]:
-    """Clear the hub's discovery config and every retained topic under its base; the topics.
+# Time for Home Assistant to remove the entities once their discovery config is gone.
+SETTLE_S = 1.0
+
+
+async def forget_hub(
+    settings: MqttSettings, *, listen_s: float = 1.0, settle_s: float = SETTLE_S
+) -> list[str]:
+    """Clear the hub's discovery config, then every retained topic under its base; the topics.
 
     Retained topics are found by subscribing to `<base>/<hub>/#` for `listen_s` seconds
     (a broker sends what it retains at once), so leftovers of older versions go too.
@@ -47,7 +56,10 @@ async def forget_hub(settings: MqttSettings, *, listen_s: float = 1.0) -> list[s
                     async for message in client.messages:
                         if message.retain and message.payload:
                             found.add(message.topic.value)
-            for topic in sorted(found):
+            # QoS 1: the broker has it before the wait starts.
+            await client.publish(topics.discovery, b"", qos=1, retain=True)
+            await asyncio.sleep(settle_s)
+            for topic in sorted(found - {topics.discovery}):
                 await client.publish(topic, b"", qos=1, retain=True)
     except (aiomqtt.MqttError, OSError) as exc:
         raise HubError(f"MQTT broker {settings.display_url}: {exc}") from None

@@ -142,6 +142,8 @@ class Seen:
     topic: str
     payload: bytes
     retain: bool
+    # When the watcher took it (monotonic seconds).
+    received: float = field(default_factory=time.monotonic)
 
     def json(self) -> Any:
         return json.loads(self.payload)

@@ -8,6 +8,7 @@ import pytest
 
 from companion.cli import main
 from companion.mqtt import Topics
+from companion.mqtt.forget import forget_hub
 from tests.mqtt.conftest import Broker, Seen, Watcher, hub_rig, watching
 
 pytestmark = pytest.mark.mqtt
@@ -41,6 +42,32 @@ async def test_forget_removes_discovery_and_every_retained_topic(
 
     async with watching(broker, f"{topics.hub}/#", topics.discovery) as watcher:
         assert await _retained(watcher) == []
+
+
+async def test_forget_removes_the_entities_before_their_state(broker: Broker, hub_id: str) -> None:
+    """Home Assistant's entities read the state topic until their config is gone: the config
+    is cleared first, and the state only after a pause for Home Assistant to act on it."""
+    async with hub_rig(broker, hub_id) as rig:
+        topics = Topics.of(rig.settings)
+        await rig.mirror.wait_connected()
+    async with watching(broker, f"{topics.hub}/#", topics.discovery) as watcher:
+        await _retained(watcher)
+        mark = len(watcher.seen)
+        task = asyncio.create_task(forget_hub(rig.settings, listen_s=0.3, settle_s=0.5))
+        config = await watcher.wait_for(
+            lambda m: m.topic == topics.discovery and not m.payload, start=mark
+        )
+        # Nothing else is cleared until the config has been gone a while.
+        assert [m.topic for m in watcher.seen[mark:] if not m.payload] == [topics.discovery]
+        state = await watcher.wait_for(
+            lambda m: m.topic == topics.state and not m.payload, start=mark
+        )
+        cleared = await asyncio.wait_for(task, 10)
+    assert cleared == sorted({topics.discovery, topics.status, topics.state})
+    empties = [m.topic for m in watcher.seen[mark:] if not m.payload]
+    assert empties[0] == topics.discovery
+    assert set(empties) == set(cleared)
+    assert state.received - config.received >= 0.5
 
 
 async def _retained(watcher: Watcher) -> list[Seen]:
