@@ -26,9 +26,20 @@ def field_path(loc: Sequence[int | str]) -> str:
     return path
 
 
+# Fields whose value may hold a secret (a password, a URL with credentials): a problem
+# with one names the field but never repeats the value.
+SECRET_FIELDS: Final = frozenset({"password", "url"})
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _given(error: ErrorDetails) -> str:
+    if any(part in SECRET_FIELDS for part in error["loc"] if isinstance(part, str)):
+        return "a value not shown, as it may be secret"
+    return _shown(error.get("input"))
 
 
 # Plain words for pydantic's error types; {given} is the offending value, the other fields
@@ -66,7 +77,7 @@ def _problem(error: ErrorDetails) -> str:
     if template is None:
         return error["msg"]
     try:
-        return template.format(**ctx, given=_shown(error.get("input")))
+        return template.format(**ctx, given=_given(error))
     except (KeyError, ValueError):  # a context that is not what the template expects
         return error["msg"]
 

@@ -71,7 +71,9 @@ def run_check(args: argparse.Namespace) -> int:
 
     path = args.file or default_config_path()
     config = load_config(path, required=True, library=load_library())
-    mqtt = config.mqtt.url or "off"
+    from companion.redact import redact_url
+
+    mqtt = redact_url(config.mqtt.url) if config.mqtt.url else "off"
     print(
         f"{path}: ok (hub '{config.hub_id}', routine {config.routine}, "
         f"{len(config.schedules)} schedule(s), time zone {config.time_zone or 'local'}, "

@@ -30,6 +30,7 @@ from pydantic_settings import (
 )
 
 from companion.config.paths import hostname_slug, local_zone
+from companion.redact import redact_url
 from routines import MAX_PACE_BPM, MIN_PACE_BPM
 from routines.models import NestedFieldError
 
@@ -198,7 +199,8 @@ class MqttConfig(BaseModel):
         # Credentials in the URL are accepted here; the mirror splits them out.
         if not re.match(r"^mqtts?://[^/\s]+", value):
             raise ValueError(
-                f"must look like mqtt://HOST[:PORT] or mqtts://HOST[:PORT], got {value!r}"
+                "must look like mqtt://HOST[:PORT] or mqtts://HOST[:PORT], "
+                f"got {redact_url(value)!r}"
             )
         return value
 

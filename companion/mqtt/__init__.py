@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from companion.mqtt.settings import MqttSettings, default_hub_id, redact_url, topic_safe
+from companion.mqtt.settings import MqttSettings, default_hub_id, topic_safe
 from companion.mqtt.topics import Topics
+from companion.redact import redact_url
 
 if TYPE_CHECKING:
     from companion.mqtt.mirror import MqttMirror

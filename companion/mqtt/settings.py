@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from companion.errors import ConfigError
+from companion.redact import redact_url
 
 SCHEMES = {"mqtt": 1883, "mqtts": 8883}
 # Topic levels and HA ids accept these only; anything else is replaced by "_".
@@ -30,17 +31,8 @@ def default_hub_id() -> str:
     return topic_safe(socket.gethostname())
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ***, for logs and errors."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(an unparsable URL)"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+# A host name or an IPv4 address, or an IPv6 address (urlsplit drops its brackets).
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]+")
 
 
 class MqttSettings(BaseModel):
@@ -113,6 +105,11 @@ class MqttSettings(BaseModel):
             )
         if not parts.hostname:
             raise ConfigError(f"the MQTT URL {shown} names no broker host")
+        if not _HOST.fullmatch(parts.hostname):
+            raise ConfigError(
+                f"the MQTT URL {shown} has a bad host name (letters, digits, dots and hyphens, "
+                "or an address)"
+            )
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise ConfigError(f"the MQTT URL {shown} must not have a path or query")
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname

@@ -28,6 +28,7 @@ from companion.events import (
     SessionStarted,
 )
 from companion.hub import Hub
+from companion.redact import redact_url
 from companion.session.engine import SessionState
 from companion.session.outcome import DONE_OUTCOMES
 from companion.tui.connector import Connector
@@ -110,7 +111,8 @@ class BackstretchApp(App[None]):
             self.run_worker(self._connect(), name="connect", exit_on_error=False)
         if self.mqtt_url and not self.mirroring:
             self.notify(
-                f"--mqtt {self.mqtt_url}: the MQTT mirror is not wired into the TUI yet",
+                f"--mqtt {redact_url(self.mqtt_url)}: the MQTT mirror is not wired into the "
+                "TUI yet",
                 severity="warning",
             )
         if not self.notice.dismissed():
