@@ -17,17 +17,31 @@ from pydantic import ValidationError as PydanticValidationError
 from companion.clocks import WallClock
 from companion.errors import HubError
 from companion.hub import Hub
+from companion.redact import printable
 from routines import RoutineError
 
 SESSION_ACTIONS = ("start", "stop", "pause", "resume", "skip")
-RequestId = StrictStr | StrictInt
+# Client text the hub keeps or echoes has a bound: an id, a routine or exercise id.
+MAX_ID_LENGTH = 64
+# The longest error message a result (and the log line beside it) carries.
+MAX_ERROR_LENGTH = 300
+RequestId = (
+    Annotated[StrictStr, Field(max_length=MAX_ID_LENGTH)]
+    | Annotated[StrictInt, Field(ge=-(2**63), lt=2**63)]
+)
+ShortId = Annotated[StrictStr, Field(max_length=MAX_ID_LENGTH)]
 
 
 class CommandError(HubError):
-    """A command that cannot be carried out; the message goes into the `result`."""
+    """A command that cannot be carried out; the message goes into the `result`.
+
+    The message may quote what the client sent: it is made printable and bounded here, the
+    one place every refusal passes, so a result or a log line never carries a terminal
+    escape sequence or a payload's worth of text.
+    """
 
     def __init__(self, message: str, request_id: RequestId | None = None) -> None:
-        super().__init__(message)
+        super().__init__(printable(message, MAX_ERROR_LENGTH))
         self.request_id = request_id
 
 
@@ -62,13 +76,13 @@ class _Json(BaseModel):
 
 class _SessionJson(_Json):
     action: Literal["start", "stop", "pause", "resume", "skip"]
-    routine: StrictStr | None = None
-    exercises: Annotated[list[StrictStr], Field(max_length=64)] | None = None
+    routine: ShortId | None = None
+    exercises: Annotated[list[ShortId], Field(max_length=64)] | None = None
     pace_bpm: float | None = None
 
 
 class _RoutineJson(_Json):
-    routine: StrictStr
+    routine: ShortId
 
 
 class _PaceJson(_Json):
@@ -105,12 +119,17 @@ def _from_plain(name: str, text: str) -> Command:
     if name == "session":
         if word not in SESSION_ACTIONS:
             raise CommandError(
-                f"unknown session action '{text[:40]}'; use one of {', '.join(SESSION_ACTIONS)}"
+                f"unknown session action '{printable(text)}'; "
+                f"use one of {', '.join(SESSION_ACTIONS)}"
             )
         return Command(name, word)
     if name == "routine":
         if not text:
             raise CommandError("routine/set needs a routine id")
+        if len(text) > MAX_ID_LENGTH:
+            raise CommandError(
+                f"routine id '{printable(text)}' is too long (at most {MAX_ID_LENGTH} characters)"
+            )
         return Command(name, "select", routine=text)
     if name == "pace":
         if word in ("", "none", "default"):
@@ -119,14 +138,14 @@ def _from_plain(name: str, text: str) -> Command:
             pace = float(text)
         except ValueError:
             raise CommandError(
-                f"pace must be a number of breaths per minute, not '{text[:40]}'"
+                f"pace must be a number of breaths per minute, not '{printable(text)}'"
             ) from None
         return Command(name, "set", pace_bpm=_finite(pace))
     if name == "schedule":
         if word not in ("on", "off"):
-            raise CommandError(f"schedule/set takes ON or OFF, not '{text[:40]}'")
+            raise CommandError(f"schedule/set takes ON or OFF, not '{printable(text)}'")
         return Command(name, "set", enabled=word == "on")
-    raise CommandError(f"unknown command topic '{name}'")
+    raise CommandError(f"unknown command topic '{printable(name)}'")
 
 
 def _from_json(name: str, text: str, now: WallClock) -> Command:
@@ -137,7 +156,13 @@ def _from_json(name: str, text: str, now: WallClock) -> Command:
     if not isinstance(raw, dict):
         raise CommandError("a JSON command must be an object")
     request_id = raw.get("request_id")
-    if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+    if (
+        isinstance(request_id, bool)
+        or not isinstance(request_id, str | int)
+        or (isinstance(request_id, str) and len(request_id) > MAX_ID_LENGTH)
+        or (isinstance(request_id, int) and not -(2**63) <= request_id < 2**63)
+    ):
+        # Not one we can answer by: the result goes out with a null id.
         request_id = None
     try:
         form = _JSON_FORMS[name].model_validate(raw)
@@ -179,7 +204,7 @@ def _finite(value: float, request_id: RequestId | None = None) -> float:
 def _describe(exc: PydanticValidationError) -> str:
     problems = []
     for error in exc.errors()[:3]:
-        where = ".".join(str(part) for part in error["loc"])
+        where = printable(".".join(str(part) for part in error["loc"]))
         if error["type"] == "extra_forbidden":
             problems.append(f"unknown field '{where}'")
         elif error["type"] == "literal_error" and where == "action":

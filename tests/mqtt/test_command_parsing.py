@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from companion.mqtt.commands import Command, CommandError, parse_command
+from companion.hub import Hub
+from companion.mqtt.commands import Command, CommandError, apply, parse_command
+from routines import load_library
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -81,3 +87,81 @@ def test_size_is_checked_before_anything_else() -> None:
         parse_command(
             "session", ("{" + f'"a": {deep}' + "}").encode(), now=lambda: NOW, max_bytes=10_000
         )
+
+
+# -- hostile payloads ------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=300),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=80), inner),
+    max_leaves=20,
+)
+command_objects = st.dictionaries(
+    st.sampled_from(["action", "routine", "exercises", "pace_bpm", "request_id", "not_after"])
+    | st.text(max_size=200),
+    json_values,
+    max_size=6,
+)
+
+
+def check_refusal(error: CommandError) -> None:
+    message = str(error)
+    assert message.isprintable()
+    assert len(message) <= 300
+    if isinstance(error.request_id, str):
+        assert len(error.request_id) <= 64
+    if isinstance(error.request_id, int):
+        assert -(2**63) <= error.request_id < 2**63
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(["session", "routine", "pace", "schedule"]),
+    payload=st.binary(max_size=600)
+    | st.text(max_size=600).map(str.encode)
+    | command_objects.map(lambda obj: json.dumps(obj).encode()),
+)
+def test_any_payload_is_a_command_or_one_short_printable_refusal(
+    name: str, payload: bytes
+) -> None:
+    try:
+        command = parse(name, payload)
+    except CommandError as error:
+        check_refusal(error)
+        return
+    assert command.name == name
+    for text in (command.routine, *(command.exercises or ())):
+        assert text is None or len(text) <= 64
+    assert command.pace_bpm is None or math.isfinite(command.pace_bpm)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "\x1b[2J\x1b]0;owned\x07" + "x" * 3000,
+        '{"action": "start", "routine": "' + "r" * 500 + '"}',
+        '{"action": "\\u001b[31mred", "request_id": "' + "i" * 500 + '"}',
+        '{"action": "start", "request_id": ' + "9" * 400 + "}",
+        '{"' + "k" * 1000 + '": 1, "action": "stop"}',
+    ],
+    ids=["escape sequences", "long routine", "long id", "huge id", "long key"],
+)
+def test_what_a_client_sent_is_echoed_short_and_printable(payload: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        parse("session", payload)
+    check_refusal(caught.value)
+    assert "\x1b" not in str(caught.value)
+    assert caught.value.request_id is None
+
+
+def test_an_unknown_routine_from_a_client_is_echoed_short() -> None:
+    hub = Hub(load_library(None))
+    command = parse("routine", "\x1b[2J" + "y" * 60)
+    with pytest.raises(CommandError) as caught:
+        apply(hub, command)
+    check_refusal(caught.value)
+    assert "\\x1b[2J" in str(caught.value)
