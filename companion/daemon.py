@@ -37,6 +37,7 @@ from companion.events import (
 from companion.history import History
 from companion.hub import Hub
 from companion.schedule import Scheduler
+from companion.tasks import attempt, reason
 from routines import RoutineError, RoutineLibrary
 
 if TYPE_CHECKING:
@@ -209,11 +210,11 @@ class Daemon:
         failures: list[float] = []
         delay = self.restart_first_s
         while True:
-            problem = await _attempt(part)
+            problem = await attempt(part)
             if problem is None:
                 return
             # The reason in one line; the traceback (a bug of ours) at debug level.
-            log.error("%s failed: %s", name, _reason(problem))
+            log.error("%s failed: %s", name, reason(problem))
             log.debug("%s failed", name, exc_info=problem)
             now = time.monotonic()
             failures = [t for t in failures if now - t < RESTART_WINDOW_S] + [now]
@@ -301,19 +302,6 @@ class Daemon:
                     log.info("%s", line)
         finally:
             subscription.close()
-
-
-async def _attempt(part: Callable[[], Awaitable[None]]) -> Exception | None:
-    """Run a part to its end: None, or the exception it failed with (cancellation passes)."""
-    try:
-        await part()
-    except Exception as exc:  # noqa: BLE001 (a part's failure is reported, then retried)
-        return exc
-    return None
-
-
-def _reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _settings(event: SettingsChanged) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,34 @@ class OwnedTasks:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def attempt(work: Callable[[], Awaitable[None]]) -> Exception | None:
+    """Run `work` to its end: None, or the exception it failed with (cancellation passes)."""
+    try:
+        await work()
+    except Exception as exc:  # noqa: BLE001 - the caller reports it
+        return exc
+    return None
+
+
+def reason(exc: BaseException) -> str:
+    """`ValueError: bad data`, for a one-line log (the traceback goes to debug)."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+async def restarting(
+    name: str, work: Callable[[], Awaitable[None]], *, first_s: float = 0.1, cap_s: float = 5.0
+) -> None:
+    """Run `work` until it returns; when it fails, log why and run it again after a pause
+    (doubling to `cap_s`). For loops that publish state or events: unexpected data must
+    cost one message, never the loop. Cancellation ends it as usual."""
+    delay = first_s
+    while (problem := await attempt(work)) is not None:
+        log.error("%s failed: %s; restarting in %.1f s", name, reason(problem), delay)
+        log.debug("%s failed", name, exc_info=problem)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, cap_s)
 
 
 class Signal:

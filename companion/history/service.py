@@ -27,6 +27,7 @@ from companion.events import EventBus, HubEvent, SessionEnded, SessionStarted, S
 from companion.history.counts import DayCounts
 from companion.history.store import HistoryError, HistoryStore, SessionRecord
 from companion.session.outcome import DONE_OUTCOMES
+from companion.tasks import reason, restarting
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,11 @@ class History:
         self._task = asyncio.create_task(self._consume(self._subscription), name="history")
 
     async def _consume(self, subscription: Subscription) -> None:
-        async for event in subscription:
-            self.handle(event)
+        async def follow() -> None:
+            async for event in subscription:
+                self.handle(event)
+
+        await restarting("history", follow)
 
     def handle(self, event: HubEvent) -> None:
         """Queue the write an event calls for (never waits for the disk)."""
@@ -149,6 +153,10 @@ class History:
                 message = store.describe(exc) if isinstance(exc, sqlite3.Error) else str(exc)
                 log.warning("history: could not %s: %s", what, message)
                 self.problem = message
+            except Exception as exc:
+                # One line for the person; the traceback goes to debug.
+                log.error("history: could not %s: %s", what, reason(exc))  # noqa: TRY400
+                log.debug("history: could not %s", what, exc_info=exc)
 
         future = asyncio.get_running_loop().run_in_executor(self._executor, run)
         self._writes.add(future)

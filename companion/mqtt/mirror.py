@@ -30,6 +30,7 @@ from companion.mqtt.outbox import Outbox, Outgoing
 from companion.mqtt.payloads import encode, event_payload, news_key, state_payload
 from companion.mqtt.settings import MqttSettings
 from companion.mqtt.topics import COMMANDS, Topics
+from companion.tasks import reason, restarting
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,15 @@ class MqttMirror:
         """Mirror until `close` (or cancellation), reconnecting whenever the link drops."""
         self._run_task = asyncio.current_task()
         self._subscription = self.hub.bus.subscribe()
+        subscription = self._subscription
         watchers = [
-            asyncio.create_task(self._watch_bus(self._subscription), name="mqtt bus"),
-            asyncio.create_task(self._watch_state(), name="mqtt state"),
+            asyncio.create_task(
+                restarting("MQTT event mirror", lambda: self._watch_bus(subscription)),
+                name="mqtt bus",
+            ),
+            asyncio.create_task(
+                restarting("MQTT state mirror", self._watch_state), name="mqtt state"
+            ),
         ]
         try:
             await self._connect_loop()
@@ -279,6 +286,11 @@ class MqttMirror:
             request_id = exc.request_id if request_id is None else request_id
             error = str(exc)
             log.warning("MQTT command on %s/set refused: %s", name, error)
+        except Exception as exc:
+            error = f"the hub failed to carry it out ({type(exc).__name__})"
+            # One line for the person; the traceback goes to debug.
+            log.error("MQTT command on %s/set failed: %s", name, reason(exc))  # noqa: TRY400
+            log.debug("MQTT command on %s/set failed", name, exc_info=exc)
         else:
             log.info("MQTT command on %s/set: %s", name, command.action)
         self.outbox.put(

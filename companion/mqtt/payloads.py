@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from companion.events import (
@@ -55,7 +56,21 @@ _TICKING = frozenset({"remaining_s", "ends_at"})
 
 
 def encode(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    """Strict JSON: a non-finite number (which json would write as NaN, and Home Assistant
+    refuse) goes out as null."""
+    return json.dumps(
+        _finite(data), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def state_payload(snapshot: HubSnapshot) -> dict[str, Any]:
