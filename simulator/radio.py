@@ -1,7 +1,7 @@
 """The virtual radio: bumble's in-process link and controller, with the gaps filled.
 
-bumble's virtual controller (0.0.236) is made for happy paths. Three of its gaps would hang
-or wedge our tests, so `SimController` fills them:
+bumble's virtual controller (0.0.236) is made for happy paths. Its gaps would hang or wedge
+our tests, or let the simulator do what no wearable could, so `SimController` fills them:
 
 - LE Create Connection Cancel is answered but no connection-complete event follows, so a
   host connecting to an absent device waits forever: we send the event (status 0x02).
@@ -10,6 +10,13 @@ or wedge our tests, so `SimController` fills them:
   the HCI transport, see `HciTransportServer`) drops the controller's links, and the peer
   sees a disconnection as it would after a supervision timeout.
 - Nothing can take a link down from outside: `drop_link` does it, for the fault injector.
+- Advertising data and scan responses of any length are taken, though a legacy advertising
+  PDU carries at most 31 bytes of each: over-long data is refused (Invalid HCI Command
+  Parameters), so the simulator cannot advertise what real firmware could not.
+- A scanner is handed the advertising data a second time as the scan response, and every
+  report as non-scannable: legacy advertisements are reported as a real controller reports
+  them, with their true event type and, on an active scan of a scannable advertiser, the
+  advertiser's own scan response.
 """
 
 from __future__ import annotations
@@ -19,15 +26,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bumble import hci
+from bumble import hci, ll
+from bumble.controller import AdvertisingSet, Controller, LegacyAdvertiser
 from bumble.controller import Connection as ControllerConnection
-from bumble.controller import Controller
 from bumble.device import Device
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink, PacketParser
 
 __all__ = [
+    "LEGACY_ADVERTISING_DATA_MAX",
     "HciTransportServer",
     "LocalLink",
     "SimController",
@@ -43,10 +51,21 @@ logger = logging.getLogger(__name__)
 CONNECTION_TIMEOUT = hci.HCI_ErrorCode.CONNECTION_TIMEOUT_ERROR
 # The status the spec gives the connection-complete event that follows a cancel.
 UNKNOWN_CONNECTION = hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR
+# What a legacy advertising PDU carries at most, of advertising data and of scan response
+# each (Core Vol 6, Part B, 2.3.1); the HCI commands that set them refuse more.
+LEGACY_ADVERTISING_DATA_MAX = 31
+INVALID_PARAMETERS = hci.HCI_ErrorCode.INVALID_COMMAND_PARAMETERS_ERROR
+# The signal strength bumble's controller reports for every advertisement.
+SIM_RSSI = -50
+
+_Properties = hci.HCI_LE_Set_Extended_Advertising_Parameters_Command.AdvertisingProperties
+_ExtendedEvent = hci.HCI_LE_Extended_Advertising_Report_Event.EventType
+_LegacyEvent = hci.HCI_LE_Advertising_Report_Event.EventType
+_COMPLETE_DATA = hci.HCI_LE_Set_Extended_Advertising_Data_Command.Operation.COMPLETE_DATA
 
 
 class SimController(Controller):
-    """bumble's virtual controller, with cancel, reset and link loss behaving as on hardware."""
+    """bumble's virtual controller, with cancel, reset, link loss and advertising as on hardware."""
 
     def on_hci_le_create_connection_cancel_command(
         self,
@@ -92,6 +111,180 @@ class SimController(Controller):
         for advertising_set in self.advertising_sets.values():
             advertising_set.stop()
         self.advertising_sets.clear()
+
+    # ----------------------------------------------------------------- advertising
+
+    def on_hci_le_set_advertising_data_command(
+        self, command: hci.HCI_LE_Set_Advertising_Data_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        if len(command.advertising_data) > LEGACY_ADVERTISING_DATA_MAX:
+            return hci.HCI_StatusReturnParameters(INVALID_PARAMETERS)
+        return super().on_hci_le_set_advertising_data_command(command)
+
+    def on_hci_le_set_scan_response_data_command(
+        self, command: hci.HCI_LE_Set_Scan_Response_Data_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        if len(command.scan_response_data) > LEGACY_ADVERTISING_DATA_MAX:
+            return hci.HCI_StatusReturnParameters(INVALID_PARAMETERS)
+        return super().on_hci_le_set_scan_response_data_command(command)
+
+    # bumble's Device advertises through these (legacy PDUs from an advertising set) whenever
+    # the controller offers extended advertising, as this one does.
+    def on_hci_le_set_extended_advertising_data_command(
+        self, command: hci.HCI_LE_Set_Extended_Advertising_Data_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        if self._refuses_legacy_data(
+            command.advertising_handle, command.operation, command.advertising_data
+        ):
+            return hci.HCI_StatusReturnParameters(INVALID_PARAMETERS)
+        return super().on_hci_le_set_extended_advertising_data_command(command)
+
+    def on_hci_le_set_extended_scan_response_data_command(
+        self, command: hci.HCI_LE_Set_Extended_Scan_Response_Data_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        if self._refuses_legacy_data(
+            command.advertising_handle, command.operation, command.scan_response_data
+        ):
+            return hci.HCI_StatusReturnParameters(INVALID_PARAMETERS)
+        return super().on_hci_le_set_extended_scan_response_data_command(command)
+
+    def _refuses_legacy_data(self, handle: int, operation: int, data: bytes) -> bool:
+        # A set sending legacy PDUs takes its data whole, in one command (Core Vol 4, Part E,
+        # 7.8.54 and 7.8.55).
+        advertising_set = self.advertising_sets.get(handle)
+        if advertising_set is None or not _uses_legacy_pdus(advertising_set):
+            return False
+        return operation != _COMPLETE_DATA or len(data) > LEGACY_ADVERTISING_DATA_MAX
+
+    def on_hci_le_set_extended_scan_parameters_command(
+        self, command: hci.HCI_LE_Set_Extended_Scan_Parameters_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        # bumble forgets whether the scan is active; the reports below depend on it.
+        result = super().on_hci_le_set_extended_scan_parameters_command(command)
+        if result.status == hci.HCI_ErrorCode.SUCCESS:
+            active = hci.HCI_LE_Set_Extended_Scan_Parameters_Command.ACTIVE_SCANNING
+            self.le_scan_type = int(active in command.scan_types)
+        return result
+
+    def on_advertising_pdu(self, pdu: ll.AdvInd | ll.AdvExtInd) -> None:
+        """Report a legacy advertisement as a real controller does, then let bumble go on.
+
+        bumble reports the PDU's data twice, the second time posing as the scan response,
+        and marks neither report scannable nor legacy: a host would never hear what the
+        advertiser put in its scan response (our wearables' name). The virtual link has no
+        SCAN_REQ/SCAN_RSP exchange, so the scan response is read from the advertiser's
+        controller, and reported only on an active scan, as a radio would hear it; the
+        advertising report keeps only what the PDU carried.
+        """
+        heard = _legacy_advertiser(self, pdu)
+        if heard is None or not self.le_scan_enable:
+            super().on_advertising_pdu(pdu)
+            return
+        properties, scan_response = heard
+        self._report_legacy(pdu.advertiser_address, properties, pdu.data, scan_response)
+        # bumble's own handling, its reports left out: a pending connection to this advertiser.
+        self.le_scan_enable = False
+        try:
+            super().on_advertising_pdu(pdu)
+        finally:
+            self.le_scan_enable = True
+
+    def _report_legacy(
+        self, address: hci.Address, properties: int, data: bytes, scan_response: bytes
+    ) -> None:
+        connectable = bool(properties & _Properties.CONNECTABLE_ADVERTISING)
+        scannable = bool(properties & _Properties.SCANNABLE_ADVERTISING)
+        answers = (
+            scannable
+            and self.le_scan_type == hci.HCI_LE_Set_Scan_Parameters_Command.ACTIVE_SCANNING
+        )
+        if self.le_features & hci.LeFeatureMask.LE_EXTENDED_ADVERTISING:
+            kind = _ExtendedEvent.LEGACY_ADVERTISING_PDU_USED
+            if connectable:
+                kind |= _ExtendedEvent.CONNECTABLE_ADVERTISING
+            if scannable:
+                kind |= _ExtendedEvent.SCANNABLE_ADVERTISING
+            self._send_extended_report(address, kind, data)
+            if answers:
+                self._send_extended_report(
+                    address, kind | _ExtendedEvent.SCAN_RESPONSE, scan_response
+                )
+            return
+        if connectable:
+            legacy_kind = _LegacyEvent.ADV_IND
+        else:
+            legacy_kind = _LegacyEvent.ADV_SCAN_IND if scannable else _LegacyEvent.ADV_NONCONN_IND
+        self._send_legacy_report(address, legacy_kind, data)
+        if answers:
+            self._send_legacy_report(address, _LegacyEvent.SCAN_RSP, scan_response)
+
+    def _send_extended_report(self, address: hci.Address, kind: int, data: bytes) -> None:
+        event = hci.HCI_LE_Extended_Advertising_Report_Event
+        report = event.Report(
+            event_type=kind,
+            address_type=address.address_type,
+            address=address,
+            primary_phy=hci.Phy.LE_1M,
+            secondary_phy=0,  # a legacy PDU is sent on the primary channels only
+            advertising_sid=event.NO_ADI_FIELD_PROVIDED,
+            tx_power=event.TX_POWER_INFORMATION_NOT_AVAILABLE,
+            rssi=SIM_RSSI,
+            periodic_advertising_interval=0,
+            direct_address_type=0,
+            direct_address=hci.Address.ANY,
+            data=data,
+        )
+        self.send_hci_packet(event([report]))
+
+    def _send_legacy_report(self, address: hci.Address, kind: int, data: bytes) -> None:
+        report = hci.HCI_LE_Advertising_Report_Event.Report(
+            event_type=kind,
+            address_type=address.address_type,
+            address=address,
+            data=data,
+            rssi=SIM_RSSI,
+        )
+        self.send_hci_packet(hci.HCI_LE_Advertising_Report_Event([report]))
+
+
+def _uses_legacy_pdus(advertising_set: AdvertisingSet) -> bool:
+    parameters = advertising_set.parameters
+    return parameters is not None and bool(
+        parameters.advertising_event_properties & _Properties.USE_LEGACY_ADVERTISING_PDUS
+    )
+
+
+def _legacy_advertiser(
+    controller: Controller, pdu: ll.AdvInd | ll.AdvExtInd
+) -> tuple[int, bytes] | None:
+    """The event properties and scan response of the undirected legacy advertiser that sent
+    `pdu`, or None when it is no such advertiser (bumble then reports the PDU its own way)."""
+    peer = controller.link.find_le_controller(pdu.advertiser_address) if controller.link else None
+    if peer is None:
+        return None
+    # Not required to be still enabled: a PDU in flight when advertising stopped was sent.
+    if isinstance(pdu, ll.AdvInd):
+        legacy: LegacyAdvertiser = peer.le_legacy_advertiser
+        if legacy.address != pdu.advertiser_address:
+            return None
+        # bumble's legacy advertiser only ever sends ADV_IND: connectable and scannable.
+        adv_ind = _Properties.CONNECTABLE_ADVERTISING | _Properties.SCANNABLE_ADVERTISING
+        return int(adv_ind), legacy.scan_response_data
+    for advertising_set in peer.advertising_sets.values():
+        parameters = advertising_set.parameters
+        if (
+            parameters is not None
+            and advertising_set.address == pdu.advertiser_address
+            and parameters.advertising_sid == pdu.sid
+        ):
+            properties = parameters.advertising_event_properties
+            if (
+                not _uses_legacy_pdus(advertising_set)
+                or properties & _Properties.DIRECTED_ADVERTISING
+            ):
+                return None
+            return properties, bytes(advertising_set.scan_response_data)
+    return None
 
 
 def _notify_peer_of_loss(controller: Controller, connection: ControllerConnection) -> None:

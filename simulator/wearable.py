@@ -23,7 +23,7 @@ from simulator.firmware import Channel, Firmware
 from simulator.gatt_services import WearableGatt, build_gatt
 from simulator.motor import Pulse, VirtualMotor
 from simulator.options import SimOptions
-from simulator.radio import SimController, drop_link, local_device
+from simulator.radio import LEGACY_ADVERTISING_DATA_MAX, SimController, drop_link, local_device
 
 if TYPE_CHECKING:
     from bumble.link import LocalLink
@@ -189,11 +189,12 @@ class SimulatedWearable:
     # ----------------------------------------------------------------- radio
 
     def _advertising_data(self) -> bytes:
+        # Flags and our service: what the hub recognises a wearable by (21 of the 31 bytes a
+        # legacy PDU carries, so the name cannot fit too; it goes in the scan response).
         return bytes(
             AdvertisingData(
                 [
                     (AdvertisingData.FLAGS, bytes([0x06])),  # LE general discoverable, no BR/EDR
-                    (AdvertisingData.COMPLETE_LOCAL_NAME, self.options.name.encode()),
                     (
                         AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
                         UUID(uuids.SERVICE_UUID).to_bytes(),
@@ -202,6 +203,15 @@ class SimulatedWearable:
             )
         )
 
+    def _scan_response_data(self) -> bytes:
+        """The name, shortened (at a character boundary) if it would not fit in 31 bytes."""
+        name = self.options.name.encode()
+        room = LEGACY_ADVERTISING_DATA_MAX - 2  # an AD structure's length and type bytes
+        if len(name) <= room:
+            return bytes(AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, name)]))
+        short = name[:room].decode(errors="ignore").encode()
+        return bytes(AdvertisingData([(AdvertisingData.SHORTENED_LOCAL_NAME, short)]))
+
     async def _advertise(self) -> None:
         device = self._device
         if device is None or not self._running or not self._reachable or self.connected:
@@ -209,9 +219,7 @@ class SimulatedWearable:
         interval = self.options.advertising_interval_ms
         await device.start_advertising(
             advertising_data=self._advertising_data(),
-            scan_response_data=bytes(
-                AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, self.options.name.encode())])
-            ),
+            scan_response_data=self._scan_response_data(),
             advertising_interval_min=interval,
             advertising_interval_max=interval,
         )

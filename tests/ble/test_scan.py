@@ -31,7 +31,10 @@ async def test_a_foreign_device_is_listed_without_a_profile(
             (AdvertisingData.COMPLETE_LOCAL_NAME, b"Heart"),
         ]
     )
-    await stranger.start_advertising(advertising_data=bytes(advert))
+    # Often, so that a one-second scan hears it even on a busy machine.
+    await stranger.start_advertising(
+        advertising_data=bytes(advert), advertising_interval_min=20, advertising_interval_max=20
+    )
     try:
         radio = Radio(scanner_backend=central.scanner_backend, central=central)
         found = await scan_with(radio, timeout=1.0)
