@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 # The largest ATT MTU we ask for: a 244-byte payload fits one LE data packet with DLE.
 PREFERRED_MTU = 247
+# The reason a link reports when its adapter vanished: as if the supervision timed out.
+CONNECTION_TIMEOUT = hci.HCI_ErrorCode.CONNECTION_TIMEOUT_ERROR
 
 
 @contextlib.asynccontextmanager
@@ -46,6 +48,13 @@ async def bleak_errors(what: str) -> AsyncIterator[None]:
         raise BleakError(f"{what} failed: {exc}") from exc
     except core.BaseBumbleError as exc:
         raise BleakError(f"{what} failed: {exc}") from exc
+    except asyncio.CancelledError:
+        # bumble cancels its own futures when a connection or the adapter goes (a GATT
+        # request in flight, a pending disconnect): a failure, not this task being cancelled.
+        task = asyncio.current_task()
+        if task is None or task.cancelling():
+            raise
+        raise BleakError(f"{what} failed: the connection went") from None
 
 
 async def _cancel_create_connection(device: Device) -> None:
@@ -102,23 +111,32 @@ class BumbleClient(BaseBleakClient):
     async def connect(self, pair: bool, **kwargs: Any) -> None:  # noqa: ARG002 - bleak passes it
         if self._connection is not None:
             return
-        device = self._central.device
         try:
             # A bare address is random (the simulator's, most watches'); "/P" marks public.
             address = hci.Address(self.address)
         except (ValueError, core.InvalidArgumentError) as exc:
             raise BleakError(f"{self.address!r} is not a Bluetooth address") from exc
-        async with self._central.connect_lock, bleak_errors(f"connecting to {self.address}"):
+        central = self._central
+        # An adapter being reopened fails the connect now: the supervisor backs off and
+        # tries again, rather than every link queueing on the lock for a dead controller.
+        central.require_available()
+        async with central.connect_lock, bleak_errors(f"connecting to {self.address}"):
+            central.require_available()
+            # Read at each connect: a reopened adapter is a new Device.
+            device = central.device
             try:
-                connection = await device.connect(address, timeout=self._timeout)
+                connection = await central.until_lost(
+                    device.connect(address, timeout=self._timeout)
+                )
             except asyncio.CancelledError:
                 # bumble cancels a pending connect on its own timeout, not on ours: without
                 # this, the controller refuses the next attempt (command disallowed). With
                 # nothing pending, the controller refuses the cancel, which is fine.
-                await _cancel_create_connection(device)
+                if central.available:
+                    await _cancel_create_connection(device)
                 raise
         self._connection = connection
-        connection.on(connection.EVENT_DISCONNECTION, logged(self._on_disconnection))
+        self._watch(connection)
         try:
             async with asyncio.timeout(self._timeout), bleak_errors("GATT setup"):
                 peer = Peer(connection)
@@ -153,6 +171,20 @@ class BumbleClient(BaseBleakClient):
                     )
         return collection
 
+    def _watch(self, connection: Connection) -> None:
+        """Report `connection`'s end once, whether bumble says so or the adapter vanishes."""
+        reported = False
+
+        def report(reason: int) -> None:
+            nonlocal reported
+            if not reported:
+                reported = True
+                forget()
+                self._on_disconnection(reason)
+
+        forget = self._central.on_adapter_lost(lambda: report(CONNECTION_TIMEOUT))
+        connection.on(connection.EVENT_DISCONNECTION, logged(report))
+
     def _on_disconnection(self, reason: int) -> None:
         self._connection = None
         self._peer = None
@@ -166,8 +198,10 @@ class BumbleClient(BaseBleakClient):
         connection = self._connection
         if connection is None:
             return
-        with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error):
-            await connection.disconnect()
+        # until_lost: a controller that is gone would never answer.
+        with contextlib.suppress(BleakError, TimeoutError):
+            async with bleak_errors(f"disconnecting from {self.address}"):
+                await self._central.until_lost(connection.disconnect())
         self._connection = None
         self._peer = None
 
