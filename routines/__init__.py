@@ -12,8 +12,17 @@ from routines.loading import (
     parse_routine,
 )
 from routines.models import (
+    MAX_BREATHS,
+    MAX_EXERCISES,
     MAX_PACE_BPM,
+    MAX_PHASES,
+    MAX_ROUNDS,
+    MAX_SAFETY_NOTES,
+    MAX_SESSION_S,
+    MAX_STEP_S,
+    MIN_BREATHS,
     MIN_PACE_BPM,
+    MIN_STEP_S,
     BreathPhase,
     Direction,
     Exercise,
@@ -23,6 +32,8 @@ from routines.models import (
     Sides,
 )
 from routines.plan import (
+    MAX_SPEED,
+    MIN_SPEED,
     PATTERN_NAMES,
     Cue,
     CueKind,
@@ -36,9 +47,20 @@ from routines.summary import format_clock, plan_lines, plan_summary, plan_to_dic
 
 __all__ = [
     "BUNDLED_ROUTINES_DIR",
+    "MAX_BREATHS",
+    "MAX_EXERCISES",
     "MAX_FILE_BYTES",
     "MAX_PACE_BPM",
+    "MAX_PHASES",
+    "MAX_ROUNDS",
+    "MAX_SAFETY_NOTES",
+    "MAX_SESSION_S",
+    "MAX_SPEED",
+    "MAX_STEP_S",
+    "MIN_BREATHS",
     "MIN_PACE_BPM",
+    "MIN_SPEED",
+    "MIN_STEP_S",
     "PATTERN_NAMES",
     "BreathPhase",
     "Cue",

@@ -7,9 +7,9 @@ problem.
 
 from __future__ import annotations
 
-import codecs
+import logging
 import os
-import tomllib
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -20,10 +20,18 @@ from pydantic import ValidationError
 
 from routines.errors import RoutineError
 from routines.models import Routine
-from routines.problems import describe_validation_error
+from routines.tomlfile import (
+    nested_too_deeply,
+    one_line,
+    parse_toml,
+    read_text,
+    validation_problem,
+)
 
 MAX_FILE_BYTES: Final = 1024 * 1024
 BUNDLED_ROUTINES_DIR: Final = Path(__file__).resolve().parent / "library"
+
+log = logging.getLogger(__name__)
 
 Origin = Literal["bundled", "user"]
 
@@ -35,39 +43,9 @@ def default_user_routines_dir() -> Path:
     return config / "backstretch" / "routines"
 
 
-def _read_text(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise RoutineError(f"{path}: file is too large ({size} bytes; the limit is 1 MiB)")
-        with path.open("rb") as handle:
-            # Read at most one byte past the limit, in case the file grew since stat().
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise RoutineError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise RoutineError(f"{path}: file is too large (the limit is 1 MiB)")
-    data = data.removeprefix(codecs.BOM_UTF8)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise RoutineError(
-            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, "
-            f"column {column}); save the file as UTF-8"
-        ) from None
-
-
 def parse_routine(text: str, source: str) -> Routine:
     """Parse and validate a routine from TOML text; ``source`` names it in messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # The message ends with "(at line L, column C)".
-        raise RoutineError(f"{source}: TOML syntax error: {exc}") from None
-    return routine_from_data(data, source)
+    return routine_from_data(parse_toml(text, source, error=RoutineError), source)
 
 
 def routine_from_data(data: Mapping[str, object], source: str) -> Routine:
@@ -75,12 +53,17 @@ def routine_from_data(data: Mapping[str, object], source: str) -> Routine:
     try:
         return Routine.model_validate(data)
     except ValidationError as exc:
-        raise RoutineError(f"{source}: {describe_validation_error(exc)}") from None
+        problem = validation_problem(exc)
+    except RecursionError:
+        # Data that did not come through parse_toml may nest deeper than pydantic goes.
+        problem = nested_too_deeply()
+    raise RoutineError(one_line(f"{source}: {problem}"))
 
 
 def load_routine(path: Path) -> Routine:
     """Read, parse and validate one routine file. Raises :class:`RoutineError`."""
-    return parse_routine(_read_text(path), str(path))
+    text = read_text(path, max_bytes=MAX_FILE_BYTES, error=RoutineError)
+    return parse_routine(text, str(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,24 +107,66 @@ class _Default(Enum):
     USER_DIR = "the XDG default"
 
 
+def _routine_files(directory: Path, problems: list[RoutineError]) -> list[Path]:
+    """The ``*.toml`` files to load, sorted. Hidden ones (an editor's lock or backup) and
+    directories are passed over; anything else that is not a regular file is a problem,
+    never opened (a named pipe would block the hub for good)."""
+    try:
+        candidates = sorted(directory.glob("*.toml"))
+    except OSError as exc:
+        problems.append(
+            RoutineError(one_line(f"{directory}: cannot list routines: {exc.strerror or exc}"))
+        )
+        return []
+    files: list[Path] = []
+    for path in candidates:
+        if path.name.startswith("."):
+            continue
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            problems.append(
+                RoutineError(one_line(f"{path}: cannot read the file: {exc.strerror or exc}"))
+            )
+            continue
+        if stat.S_ISDIR(mode):
+            continue
+        if not stat.S_ISREG(mode):
+            problems.append(RoutineError(one_line(f"{path}: not a regular file; ignored")))
+            continue
+        files.append(path)
+    return files
+
+
+def _load_one(path: Path) -> Routine:
+    try:
+        return load_routine(path)
+    except RoutineError:
+        raise
+    except Exception as exc:
+        # A bug met on one file must not hide the others. The line below is the report;
+        # the traceback is for a developer's -v.
+        log.debug("%s: unexpected error while loading", one_line(str(path)), exc_info=True)
+        raise RoutineError(
+            one_line(f"{path}: could not be loaded (internal error: {type(exc).__name__})")
+        ) from None
+
+
 def _load_dir(directory: Path, problems: list[RoutineError]) -> dict[str, tuple[Routine, Path]]:
     found: dict[str, tuple[Routine, Path]] = {}
-    try:
-        paths = sorted(p for p in directory.glob("*.toml") if p.is_file())
-    except OSError as exc:
-        problems.append(RoutineError(f"{directory}: cannot list routines: {exc}"))
-        return found
-    for path in paths:
+    for path in _routine_files(directory, problems):
         try:
-            routine = load_routine(path)
+            routine = _load_one(path)
         except RoutineError as exc:
             problems.append(exc)
             continue
         if routine.id in found:
             problems.append(
                 RoutineError(
-                    f"{path}: id: routine '{routine.id}' is already defined by "
-                    f"{found[routine.id][1]}; this file is ignored"
+                    one_line(
+                        f"{path}: id: routine '{routine.id}' is already defined by "
+                        f"{found[routine.id][1]}; this file is ignored"
+                    )
                 )
             )
             continue

@@ -10,13 +10,19 @@ touching a hold that has a fixed length:
 
 Transitions (time to get into an exercise's starting position) and side switches are fixed
 too. Only the plan's ``speed`` (for tests and demos) divides every duration.
+
+Every number has an upper bound as well as a lower one (README, "Routines"), so that no
+valid file can make a plan, its cue ids (16-bit on the wire), a timestamp or a snapshot
+overflow: at most MAX_EXERCISES x (2 + MAX_ROUNDS x 2 sides x MAX_PHASES) + 4 cues, and at
+most MAX_SESSION_S seconds at the routine's own pace.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import (
     BaseModel,
@@ -33,12 +39,30 @@ MIN_PACE_BPM = 3.0
 MAX_PACE_BPM = 12.0
 SIDE_PLACEHOLDER = "{side}"
 
+# A fixed phase, a transition or a side switch: a few minutes at most, and not so short
+# that it is as good as zero (5e-324 is a valid float).
+MIN_STEP_S: Final = 0.05
+MAX_STEP_S: Final = 300.0
+# A paced phase, in breaths: 80 s at the slowest pace, 0.25 s at the fastest.
+MIN_BREATHS: Final = 0.05
+MAX_BREATHS: Final = 4.0
+MAX_ROUNDS: Final = 50
+MAX_PHASES: Final = 20
+MAX_EXERCISES: Final = 30
+MAX_SAFETY_NOTES: Final = 20
+# The whole session, countdown included, with every exercise at its max_rounds.
+MAX_SESSION_S: Final = 2 * 3600.0
+# The plan's 3-2-1 countdown opens every session, so it counts towards its length.
+COUNTDOWN_S: Final = 3.0
+
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 # Cue texts are shown on a watch face: keep the pieces they are made of short.
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-Seconds = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Strict(), Field(ge=MIN_STEP_S, le=MAX_STEP_S, allow_inf_nan=False)]
+Breaths = Annotated[float, Strict(), Field(ge=MIN_BREATHS, le=MAX_BREATHS, allow_inf_nan=False)]
+Rounds = Annotated[StrictInt, Field(ge=1, le=MAX_ROUNDS)]
 Pace = Annotated[float, Strict(), Field(ge=MIN_PACE_BPM, le=MAX_PACE_BPM, allow_inf_nan=False)]
 
 
@@ -111,7 +135,7 @@ class BreathPhase(_Model):
 
     direction: Direction
     movement: ShortText
-    breaths: Annotated[float, Strict(), Field(gt=0, le=4, allow_inf_nan=False)] | None = None
+    breaths: Breaths | None = None
     seconds: Seconds | None = None
 
     @model_validator(mode="after")
@@ -143,11 +167,11 @@ class Exercise(_Model):
     position: Position
     setup: ShortText = Field(description="how to get into the starting position, briefly")
     instructions: Text
-    phases: Annotated[tuple[BreathPhase, ...], Field(min_length=1)]
+    phases: Annotated[tuple[BreathPhase, ...], Field(min_length=1, max_length=MAX_PHASES)]
     sides: Sides = Sides.NONE
     first_side: Side = Side.RIGHT
-    rounds: Annotated[StrictInt, Field(ge=1, le=100)] = 1
-    max_rounds: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    rounds: Rounds = 1
+    max_rounds: Rounds | None = None
     transition_s: Seconds = Field(
         default=3.0,
         description="time given, from this exercise's step change, to get into its position",
@@ -182,6 +206,17 @@ class Exercise(_Model):
         """The rounds a session may ask for: the default up to ``max_rounds``."""
         return range(self.rounds, (self.max_rounds or self.rounds) + 1)
 
+    def duration_s(self, pace_bpm: float, rounds: int) -> float:
+        """Seconds from this exercise's step change to the end of its last phase (speed 1).
+
+        The plan compiler and the session limit add these up in the same order, so a plan
+        of a valid routine at its own pace never exceeds what the routine was checked for.
+        """
+        breath = sum(phase.duration_at(pace_bpm) for phase in self.phases)
+        sides = 1 if self.sides is Sides.NONE else 2
+        switch = self.side_switch_s if self.sides is Sides.ONE_THEN_OTHER else 0.0
+        return self.transition_s + switch + rounds * sides * breath
+
 
 class Routine(_Model):
     """A routine: exercises done in order at a breathing pace."""
@@ -189,9 +224,9 @@ class Routine(_Model):
     id: Slug
     title: ShortText
     summary: Text
-    safety_notes: Annotated[tuple[Text, ...], Field(min_length=1)]
+    safety_notes: Annotated[tuple[Text, ...], Field(min_length=1, max_length=MAX_SAFETY_NOTES)]
     pace_bpm: Pace = Field(description="default breathing pace, breaths per minute")
-    exercises: Annotated[tuple[Exercise, ...], Field(min_length=1)]
+    exercises: Annotated[tuple[Exercise, ...], Field(min_length=1, max_length=MAX_EXERCISES)]
     source: str = ""
 
     @field_validator("exercises")
@@ -208,5 +243,30 @@ class Routine(_Model):
             seen[exercise.id] = number
         return exercises
 
+    @model_validator(mode="after")
+    def _fits_a_session(self) -> Routine:
+        longest = self.longest_session_s()
+        if longest > MAX_SESSION_S:
+            raise NestedFieldError(
+                "exercises",
+                f"the session lasts up to {format_hms(longest)} (every exercise at its "
+                f"max_rounds, at {self.pace_bpm:g} breaths per minute); "
+                f"it must be at most {format_hms(MAX_SESSION_S)}",
+            )
+        return self
+
+    def longest_session_s(self) -> float:
+        """Seconds of the longest session this routine allows at its pace (speed 1)."""
+        total = COUNTDOWN_S
+        for exercise in self.exercises:
+            total += exercise.duration_s(self.pace_bpm, exercise.allowed_rounds[-1])
+        return total
+
     def exercise_ids(self) -> tuple[str, ...]:
         return tuple(exercise.id for exercise in self.exercises)
+
+
+def format_hms(seconds: float) -> str:
+    """``7200`` -> ``"2:00:00"`` (whole seconds, rounded up so a limit is never undersold)."""
+    whole = math.ceil(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"

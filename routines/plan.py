@@ -32,7 +32,9 @@ from typing import Final
 
 from routines.errors import RoutineError
 from routines.models import (
+    COUNTDOWN_S,
     MAX_PACE_BPM,
+    MAX_SESSION_S,
     MIN_PACE_BPM,
     SIDE_PLACEHOLDER,
     Direction,
@@ -41,10 +43,15 @@ from routines.models import (
     Routine,
     Side,
     Sides,
+    format_hms,
 )
 
 COUNTDOWN: Final = ("3", "2", "1")
-COUNTDOWN_STEP_S: Final = 1.0
+COUNTDOWN_STEP_S: Final = COUNTDOWN_S / len(COUNTDOWN)
+# Faster is for tests and demos. Bounded both ways so that a plan's offsets, and the
+# timestamps made from them, stay within days: at most MAX_SESSION_S / MIN_SPEED seconds.
+MIN_SPEED: Final = 0.01
+MAX_SPEED: Final = 1000.0
 
 
 class CueKind(StrEnum):
@@ -133,8 +140,8 @@ class PlanOptions:
 
     ``exercises``: a subset by id (kept in routine order; None for all). ``pace_bpm``:
     breaths per minute, 3 to 12 (None for the routine's own). ``speed``: divides every
-    duration (tests and demos). ``rounds``: per-exercise rounds, within what the exercise
-    allows.
+    duration, 0.01 to 1000 (tests and demos). ``rounds``: per-exercise rounds, within what
+    the exercise allows.
     """
 
     exercises: tuple[str, ...] | None = None
@@ -197,9 +204,24 @@ def _check_numbers(routine: Routine, options: PlanOptions) -> tuple[float, float
         raise RoutineError(
             f"pace must be {MIN_PACE_BPM:g} to {MAX_PACE_BPM:g} breaths per minute (got {pace:g})"
         )
-    if not (math.isfinite(options.speed) and options.speed > 0):
-        raise RoutineError(f"speed must be a number greater than 0 (got {options.speed:g})")
+    if not (math.isfinite(options.speed) and MIN_SPEED <= options.speed <= MAX_SPEED):
+        raise RoutineError(f"speed must be {MIN_SPEED:g} to {MAX_SPEED:g} (got {options.speed:g})")
     return pace, options.speed
+
+
+def _check_length(
+    routine: Routine, chosen: list[Exercise], rounds: Mapping[str, int], pace: float
+) -> None:
+    # Summed as Routine.longest_session_s does: at the routine's own pace this cannot fail.
+    total = COUNTDOWN_S
+    for exercise in chosen:
+        total += exercise.duration_s(pace, rounds[exercise.id])
+    if total > MAX_SESSION_S:
+        raise RoutineError(
+            f"a session of '{routine.id}' at {pace:g} breaths per minute would last "
+            f"{format_hms(total)}; a session lasts at most {format_hms(MAX_SESSION_S)} "
+            "(choose fewer exercises or rounds, or a faster pace)"
+        )
 
 
 def _side_order(exercise: Exercise) -> tuple[Side | None, ...]:
@@ -249,12 +271,14 @@ def compile_plan(routine: Routine, options: PlanOptions | None = None) -> CuePla
     cue, counted from the first countdown cue.
 
     Raises :class:`RoutineError` for an unknown exercise id, a pace outside 3-12 breaths per
-    minute, a speed that is not positive, or rounds an exercise does not allow.
+    minute, a speed outside 0.01-1000, rounds an exercise does not allow, or a session
+    longer than MAX_SESSION_S (possible at a slower pace than the routine's).
     """
     options = options or PlanOptions()
     pace, speed = _check_numbers(routine, options)
     chosen = _choose_exercises(routine, options.exercises)
     rounds = _rounds_for(routine, options.rounds)
+    _check_length(routine, chosen, rounds, pace)
 
     build = _Builder(speed)
     for text in COUNTDOWN:

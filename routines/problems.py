@@ -59,6 +59,7 @@ _TEMPLATES: Final = {
     "string_type": "must be a string (got {given})",
     "tuple_type": "must be a list",
     "too_short": "needs at least {min_length} item(s)",
+    "too_long": "has too many items: at most {max_length} (got {actual_length})",
     "model_type": "must be a table",
     "model_attributes_type": "must be a table",
     "greater_than": "must be greater than {gt:g} (got {given})",

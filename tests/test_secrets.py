@@ -161,9 +161,8 @@ async def test_the_daemon_with_the_secret_in_file_and_environment(
 ) -> None:
     """`run` as a process: the URL's password in the file, another in the environment; it
     tries the unreachable broker, logs that, and stops on SIGINT. Nothing shows either."""
-    private_dirs.write_text(
-        f'hub_id = "secrets"\n[mqtt]\nurl = "{URLS["unreachable"]}"\n', encoding="utf-8"
-    )
+    text = f'hub_id = "secrets"\n[mqtt]\nurl = "{URLS["unreachable"]}"\n'
+    await asyncio.to_thread(private_dirs.write_text, text, encoding="utf-8")
     env = {**os.environ, "BACKSTRETCH_MQTT__PASSWORD": SECRET + "-env"}
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "companion", "-vv", "run", "--sim"),

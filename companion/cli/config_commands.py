@@ -66,11 +66,15 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from companion.cli.routines_commands import warn_about_problems
     from companion.config import default_config_path, load_config
     from routines import load_library
 
     path = args.file or default_config_path()
-    config = load_config(path, required=True, library=load_library())
+    # The routines are checked with the configuration; a broken one is said, not fatal.
+    library = load_library()
+    warn_about_problems(library)
+    config = load_config(path, required=True, library=library)
     from companion.redact import redact_url
 
     mqtt = redact_url(config.mqtt.url) if config.mqtt.url else "off"

@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from routines import RoutineLibrary
 
 LIST_EPILOG = (
     "User routines live in $XDG_CONFIG_HOME/backstretch/routines/*.toml (default "
@@ -82,12 +86,17 @@ def _warn(problem: Exception) -> None:
     print(f"backstretch: warning: skipped {problem}", file=sys.stderr)
 
 
+def warn_about_problems(library: RoutineLibrary) -> None:
+    """Each routine file that could not be loaded, named once on stderr (one line each)."""
+    for problem in library.problems:
+        _warn(problem)
+
+
 def run_list(_args: argparse.Namespace) -> int:
     from routines import compile_plan, format_clock, load_library
 
     library = load_library()
-    for problem in library.problems:
-        _warn(problem)
+    warn_about_problems(library)
     rows = [("ID", "TITLE", "DURATION", "EXERCISES", "ORIGIN")]
     for entry in library.entries:
         plan = compile_plan(entry.routine)
@@ -122,8 +131,7 @@ def run_show(args: argparse.Namespace) -> int:
 
     library = load_library()
     if args.routine not in library.routines:
-        for problem in library.problems:
-            _warn(problem)
+        warn_about_problems(library)
     routine = library.get(args.routine)
     options = PlanOptions(
         exercises=tuple(args.exercises) if args.exercises else None,

@@ -63,6 +63,7 @@ async def _session(args: argparse.Namespace) -> int:
 
     from companion.cli.mqtt_commands import mqtt_settings_from_args
     from companion.cli.recording import open_recording_history
+    from companion.cli.routines_commands import warn_about_problems
     from companion.cli.sim_options import sim_options_from_args
     from companion.errors import HubError
     from companion.hub import Hub
@@ -70,7 +71,9 @@ async def _session(args: argparse.Namespace) -> int:
 
     if args.speed <= 0:
         raise HubError(f"--speed must be above 0, not {args.speed:g}")
-    hub = Hub(load_library())
+    library = load_library()
+    warn_about_problems(library)
+    hub = Hub(library)
     # Compile first: a wrong routine, exercise or pace fails before any radio work.
     plan = hub.plan(args.routine, exercises=args.exercise, pace_bpm=args.pace, speed=args.speed)
     sims = sim_options_from_args(args) if args.sim else None

@@ -63,6 +63,7 @@ async def _tui(
     args: argparse.Namespace, sims: list[SimOptions] | None, mqtt_url: str | None
 ) -> int:
     import asyncio
+    import logging
 
     from companion.cli.recording import open_recording_history, terminal_config
     from companion.devices.radio import open_radio
@@ -76,7 +77,11 @@ async def _tui(
     from routines import load_library
 
     config = terminal_config()
-    hub = Hub(load_library(), routine=config.routine, pace_bpm=config.pace_bpm)
+    library = load_library()
+    # Said before the app takes the screen, as a broken configuration is; the others load.
+    for problem in library.problems:
+        logging.getLogger("companion.routines").warning("skipped %s", problem)
+    hub = Hub(library, routine=config.routine, pace_bpm=config.pace_bpm)
     hub.schedule_enabled = config.reminders.enabled
     # Sessions started here are recorded like the daemon's, and reminders play here too.
     async with (

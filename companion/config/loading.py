@@ -1,14 +1,15 @@
 """Reading the configuration: the TOML file, `BACKSTRETCH_*` variables and options, checked.
 
 Every problem becomes one `ConfigError` reading "SOURCE: field.path: problem", where SOURCE
-is the file, the environment variable or the command line that holds the wrong value.
+is the file, the environment variable or the command line that holds the wrong value. The
+file is read as routine files are (`routines.tomlfile`): nothing in it, however broken,
+gets past as anything but that one line.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from companion.config.models import ENV_NESTED_DELIMITER, ENV_PREFIX, HubConfig
 from companion.config.paths import default_config_path
 from companion.errors import ConfigError
 from routines import RoutineError, RoutineLibrary
-from routines.problems import describe_validation_error
+from routines.tomlfile import one_line, read_toml_file, validation_problem
 
 MAX_CONFIG_BYTES = 256 * 1024
 
@@ -44,22 +46,12 @@ def _reading(data: Mapping[str, Any]) -> Iterator[None]:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse one TOML file; ConfigError naming the file for anything unreadable."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such file; write an example with `backstretch config init`"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: file is too large ({len(raw)} bytes; the limit is 256 KiB)")
-    try:
-        return tomllib.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    return read_toml_file(
+        path,
+        max_bytes=MAX_CONFIG_BYTES,
+        error=ConfigError,
+        if_missing="no such file; write an example with `backstretch config init`",
+    )
 
 
 def load_config(
@@ -82,8 +74,15 @@ def load_config(
         with _reading(data):
             config = HubConfig(**overrides)
     except ValidationError as exc:
-        line = describe_validation_error(exc)
-        raise ConfigError(f"{_source(line, path, overrides)}: {line}") from None
+        line = validation_problem(exc)
+        raise ConfigError(one_line(f"{_source(line, path, overrides)}: {line}")) from None
+    except SettingsError as exc:
+        raise ConfigError(one_line(_unparsable_variable(exc))) from None
+    except RecursionError:
+        # The file's nesting is bounded when it is read: what is left is a variable's JSON.
+        raise ConfigError(
+            one_line(f"environment variable {_deepest_variable()}: its JSON is nested too deeply")
+        ) from None
     if library is not None:
         check_routines(config, library, lambda field: _source(field, path, overrides))
     return config
@@ -104,6 +103,40 @@ def _source(line: str, path: Path, overrides: Mapping[str, Any]) -> str:
     return str(path)
 
 
+def _prefixed_variables() -> list[str]:
+    return sorted(name for name in os.environ if name.upper().startswith(ENV_PREFIX))
+
+
+def _unparsable_variable(exc: SettingsError) -> str:
+    """A variable that should hold JSON (a list, a table) and does not."""
+    match = re.search(r'field "(\w+)"', str(exc))
+    field = match[1] if match else ""
+    wanted = (ENV_PREFIX + field).upper()
+    names = [
+        name
+        for name in _prefixed_variables()
+        if name.upper() == wanted or name.upper().startswith(wanted + ENV_NESTED_DELIMITER)
+    ]
+    where = f"environment variable {names[0]}" if names else "environment"
+    cause = exc.__cause__
+    detail = f" ({cause})" if cause is not None else ""
+    return f"{where}: {field or '(top level)'}: not valid JSON{detail}"
+
+
+def _deepest_variable() -> str:
+    """The BACKSTRETCH_* variable whose brackets nest deepest (a close enough guess)."""
+
+    def depth(text: str) -> int:
+        level = deepest = 0
+        for char in text:
+            level += (char in "[{") - (char in "]}")
+            deepest = max(deepest, level)
+        return deepest
+
+    names = _prefixed_variables()
+    return max(names, key=lambda name: depth(os.environ[name])) if names else "BACKSTRETCH_*"
+
+
 def check_routines(
     config: HubConfig, library: RoutineLibrary, source: Callable[[str], str]
 ) -> None:
@@ -118,4 +151,4 @@ def check_routines(
         try:
             library.get(routine_id)
         except RoutineError as exc:
-            raise ConfigError(f"{source(field)}: {field}: {exc}") from None
+            raise ConfigError(one_line(f"{source(field)}: {field}: {exc}")) from None

@@ -39,6 +39,18 @@ ENV_NESTED_DELIMITER = "__"
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
+# Counts, bounded so that checking a file stays quick (schedules are compared pairwise,
+# time by time) and nothing grows without end.
+MAX_DEVICES = 16
+MAX_SCHEDULES = 24
+MAX_TIMES_PER_SCHEDULE = 24
+
+
+def _finite(low: float, high: float) -> Any:
+    """A float field from `low` to `high`; inf and nan are refused as such rather than
+    reported as out of range."""
+    return Field(ge=low, le=high, allow_inf_nan=False)
+
 
 def _time_of_day(value: Any) -> time:
     """A "HH:MM" string (24-hour clock) or a TOML local time in whole minutes."""
@@ -101,7 +113,7 @@ class Schedule(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=40)] = "reminder"
     days: Annotated[tuple[Weekday, ...], BeforeValidator(_days), Field(min_length=1)] = ALL_DAYS
-    at: tuple[TimeOfDay, ...] = ()
+    at: Annotated[tuple[TimeOfDay, ...], Field(max_length=MAX_TIMES_PER_SCHEDULE)] = ()
     every_min: Annotated[int, Field(ge=5, le=720)] | None = None
     between: tuple[TimeOfDay, TimeOfDay] | None = None
     # What this schedule runs; default: the hub's selected routine.
@@ -170,11 +182,12 @@ class Reminders(BaseModel):
     # The schedule switch at start-up (the TUI and MQTT can turn it off and on).
     enabled: bool = True
     action: ReminderAction = ReminderAction.WAIT_FOR_BUTTON
-    wait_min: Annotated[float, Field(gt=0, le=120)] = 10.0
-    snooze_min: Annotated[float, Field(gt=0, le=240)] = 10.0
-    skip_if_done_within_min: Annotated[float, Field(ge=0, le=1440)] = 30.0
+    # Lower bounds a person could act within: not "as good as zero".
+    wait_min: Annotated[float, _finite(0.5, 120)] = 10.0
+    snooze_min: Annotated[float, _finite(1, 240)] = 10.0
+    skip_if_done_within_min: Annotated[float, _finite(0, 1440)] = 30.0
     # A reminder missed by at most this much (hub suspended, clock jumped) still plays once.
-    catch_up_min: Annotated[float, Field(ge=0, le=120)] = 10.0
+    catch_up_min: Annotated[float, _finite(0, 120)] = 10.0
 
 
 class MqttConfig(BaseModel):
@@ -189,7 +202,7 @@ class MqttConfig(BaseModel):
     base_topic: Annotated[str, Field(min_length=1)] = "backstretch"
     discovery_prefix: Annotated[str, Field(min_length=1)] = "homeassistant"
     # Home Assistant discovery is re-sent after a random 0..N s (as the mirror's default).
-    discovery_delay_s: Annotated[float, Field(ge=0, le=60)] = 5.0
+    discovery_delay_s: Annotated[float, _finite(0, 60)] = 5.0
 
     @field_validator("url")
     @classmethod
@@ -214,14 +227,20 @@ class MqttConfig(BaseModel):
     @field_validator("ca_file")
     @classmethod
     def _ca_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
+        try:
+            found = value is None or value.is_file()
+        except OSError as exc:  # a name too long for the file system, say
+            raise ValueError(f"cannot use {value}: {exc.strerror or exc}") from None
+        if not found:
             raise ValueError(f"no such file: {value}")
         return value
 
 
-def _zone_name(value: str | None) -> str | None:
+def _zone_name(value: Any) -> Any:
     if value is None or value == "":
         return None
+    if not isinstance(value, str):
+        return value  # for the str check to refuse in its own words
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -245,16 +264,18 @@ class HubConfig(BaseSettings):
     hub_id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] = Field(
         default_factory=hostname_slug
     )
-    devices: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    devices: Annotated[
+        tuple[Annotated[str, Field(min_length=1)], ...], Field(max_length=MAX_DEVICES)
+    ] = ()
     routine: str = "one-minute-back"
-    pace_bpm: Annotated[float, Field(ge=MIN_PACE_BPM, le=MAX_PACE_BPM)] | None = None
-    abort_after_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    pace_bpm: Annotated[float, _finite(MIN_PACE_BPM, MAX_PACE_BPM)] | None = None
+    abort_after_s: Annotated[float, _finite(1, 3600)] = 120.0
     delivery: Literal["scheduled", "immediate"] = "scheduled"
     time_zone: Annotated[str | None, BeforeValidator(_zone_name)] = None
     history_file: Path | None = None
     quiet_hours: QuietHours | None = None
     reminders: Reminders = Reminders()
-    schedules: tuple[Schedule, ...] = ()
+    schedules: Annotated[tuple[Schedule, ...], Field(max_length=MAX_SCHEDULES)] = ()
     mqtt: MqttConfig = MqttConfig()
 
     @classmethod

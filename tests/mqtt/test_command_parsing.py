@@ -92,11 +92,7 @@ def test_size_is_checked_before_anything_else() -> None:
 # -- hostile payloads ------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.text(max_size=300),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=300),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=80), inner),
     max_leaves=20,
 )
@@ -125,9 +121,7 @@ def check_refusal(error: CommandError) -> None:
     | st.text(max_size=600).map(str.encode)
     | command_objects.map(lambda obj: json.dumps(obj).encode()),
 )
-def test_any_payload_is_a_command_or_one_short_printable_refusal(
-    name: str, payload: bytes
-) -> None:
+def test_any_payload_is_a_command_or_one_short_printable_refusal(name: str, payload: bytes) -> None:
     try:
         command = parse(name, payload)
     except CommandError as error:
