@@ -127,7 +127,8 @@ async def test_a_whole_session_runs_to_its_summary(
         # late limit and skip it, as a real device would. Timing is the benchmarks' business.
         assert len(result.planned) == 25
         executed, lost = result.figures.executed, result.figures.lost
-        assert executed is not None and lost is not None
+        assert executed is not None
+        assert lost is not None
         assert executed + lost == 25
         assert executed >= 20
         assert "Sessions today  1" in rows
