@@ -10,6 +10,7 @@ device's timer). Prints one JSON object.
 
     .venv/bin/python bench/cue_accuracy.py                 # 1 device: scheduled, immediate
     .venv/bin/python bench/cue_accuracy.py --devices 8 --modes scheduled
+    .venv/bin/python bench/cue_accuracy.py --profile banglejs   # the simulated Bangle.js
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ FAULTS = [
 TARGET = {"p99_ms": 5.0, "max_ms": 15.0, "lost": 0}
 
 
-def run_session(mode: str, devices: int, trace: Path, seed: int) -> dict[str, Any]:
+def run_session(mode: str, devices: int, trace: Path, seed: int, profile: str) -> dict[str, Any]:
     command = [
         sys.executable,
         "-m",
@@ -54,6 +55,8 @@ def run_session(mode: str, devices: int, trace: Path, seed: int) -> dict[str, An
         str(devices),
         "--sim-seed",
         str(seed),
+        "--sim-profile",
+        profile,
         *FAULTS,
         "--delivery",
         mode,
@@ -111,12 +114,18 @@ def main() -> None:
         "--modes", nargs="+", default=["scheduled", "immediate"], choices=["scheduled", "immediate"]
     )
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
+    parser.add_argument(
+        "--profile",
+        default="native",
+        choices=["native", "banglejs"],
+        help="what the simulated wearables are (default native)",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as directory:
         for mode in args.modes:
             trace = Path(directory) / f"{mode}.jsonl"
-            summary = run_session(mode, args.devices, trace, args.seed)
+            summary = run_session(mode, args.devices, trace, args.seed, args.profile)
             result = analyse(trace)
             result["summary"] = summary
             if mode == "scheduled":
@@ -132,6 +141,7 @@ def main() -> None:
                 "benchmark": "cue_accuracy",
                 "routine": "one-minute-back",
                 "devices": args.devices,
+                "profile": args.profile,
                 "faults": " ".join(FAULTS),
                 "target_scheduled": TARGET,
                 "machine": {

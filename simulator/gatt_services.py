@@ -18,7 +18,7 @@ from bumble.device import Connection
 
 from firmware_protocol import gatt as uuids
 
-__all__ = ["WearableGatt", "build_gatt"]
+__all__ = ["ConsoleGatt", "WearableGatt", "build_console_gatt", "build_gatt"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +102,8 @@ def build_gatt(
         _read_only(read_battery),
     )
 
-    def text(value: str) -> Reader:
-        encoded = value.encode()
-        return lambda: encoded
-
     dis: list[gatt.Characteristic[bytes]] = [
-        gatt.Characteristic(uuid, Props.READ, Perms.READABLE, _read_only(text(value)))
+        gatt.Characteristic(uuid, Props.READ, Perms.READABLE, _read_only(_text(value)))
         for uuid, value in (
             (uuids.MANUFACTURER_NAME_CHAR_UUID, "backstretch simulator"),
             (uuids.MODEL_NUMBER_CHAR_UUID, model),
@@ -120,3 +116,51 @@ def build_gatt(
         gatt.Service(uuids.DEVICE_INFORMATION_SERVICE_UUID, dis),
     ]
     return WearableGatt(services=services, event=event, battery_level=battery_level)
+
+
+# The Nordic UART service, as Espruino's console runs on it.
+NUS_SERVICE_UUID = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
+NUS_RX_UUID = "6e400002-b5a3-f393-e0a9-e50e24dcca9e"
+NUS_TX_UUID = "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
+
+
+@dataclass(frozen=True)
+class ConsoleGatt:
+    """A console's services: what the hub writes goes to `on_rx`; output notifies on `tx`."""
+
+    services: list[gatt.Service]
+    tx: gatt.Characteristic[bytes]
+
+
+def build_console_gatt(*, on_rx: Writer, model: str, firmware_revision: str) -> ConsoleGatt:
+    """The GATT database of a watch whose console is on the Nordic UART service."""
+    rx: gatt.Characteristic[bytes] = gatt.Characteristic(
+        NUS_RX_UUID,
+        Props.WRITE | Props.WRITE_WITHOUT_RESPONSE,
+        Perms.WRITEABLE,
+        _write_only(on_rx),
+    )
+    tx: gatt.Characteristic[bytes] = gatt.Characteristic(
+        NUS_TX_UUID,
+        Props.NOTIFY,
+        Perms.READABLE,
+        gatt.CharacteristicValue(read=_refuse_read, write=_refuse_write),
+    )
+    dis: list[gatt.Characteristic[bytes]] = [
+        gatt.Characteristic(uuid, Props.READ, Perms.READABLE, _read_only(_text(value)))
+        for uuid, value in (
+            (uuids.MANUFACTURER_NAME_CHAR_UUID, "backstretch simulator"),
+            (uuids.MODEL_NUMBER_CHAR_UUID, model),
+            (uuids.FIRMWARE_REVISION_CHAR_UUID, firmware_revision),
+        )
+    ]
+    services = [
+        gatt.Service(NUS_SERVICE_UUID, [rx, tx]),
+        gatt.Service(uuids.DEVICE_INFORMATION_SERVICE_UUID, dis),
+    ]
+    return ConsoleGatt(services=services, tx=tx)
+
+
+def _text(value: str) -> Reader:
+    encoded = value.encode()
+    return lambda: encoded

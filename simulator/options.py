@@ -11,6 +11,10 @@ from firmware_protocol.gatt import NAME_PREFIX
 __all__ = ["SimOptionError", "SimOptions", "parse_drop"]
 
 
+# The kinds of device the simulator can be.
+PROFILES = ("native", "banglejs")
+
+
 class SimOptionError(ValueError):
     """A simulator option is out of range or malformed; the message says which and why."""
 
@@ -46,6 +50,10 @@ class SimOptions:
     motor_spin_ms: float = 2.0
     advertising_interval_ms: float = 20.0
     address: str = field(default="")
+    # Which kind of device to simulate: "native" (our protocol) or "banglejs".
+    profile: str = "native"
+    # Held by another central (a phone): a device that then does not advertise.
+    held: bool = False
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0:
@@ -63,10 +71,15 @@ class SimOptions:
         for at_s, for_s in self.drops:
             if at_s < 0 or for_s <= 0:
                 raise SimOptionError(f"link drop {at_s}:{for_s} needs AT_S >= 0 and FOR_S > 0")
+        if self.profile not in PROFILES:
+            known = ", ".join(PROFILES)
+            raise SimOptionError(f"unknown simulated profile {self.profile!r} (known: {known})")
         rng = random.Random(self.seed)
         suffix = rng.getrandbits(16)
         if not self.name:
-            object.__setattr__(self, "name", f"{NAME_PREFIX}-SIM-{suffix:04X}")
+            # As each kind names itself: a Bangle.js adds four hex digits of its address.
+            name = f"Bangle.js {suffix:04x}" if self.profile == "banglejs" else None
+            object.__setattr__(self, "name", name or f"{NAME_PREFIX}-SIM-{suffix:04X}")
         if not self.address:
             # A random static address: the two top bits set (Core Vol 6, Part B, 1.3.2.1).
             raw = [rng.getrandbits(8) for _ in range(6)]

@@ -1,4 +1,4 @@
-"""The simulator as its own process: wearables on a virtual link, bridged to an HCI listener.
+"""The simulator as its own process: devices on a virtual link, bridged to an HCI listener.
 
 A hub in another process connects with ``--adapter tcp-client:HOST:PORT`` and drives the
 bridged controller as it would a USB dongle. Hubs may come and go (a killed one included):
@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
+from simulator.devices import SimulatedDevice, simulated_device
 from simulator.motor import Pulse
 from simulator.options import SimOptions
 from simulator.radio import HciTransportServer, new_link, parse_tcp_server_spec
-from simulator.wearable import SimulatedWearable
 
 __all__ = ["TraceWriter", "executed_line", "serve"]
 
@@ -87,7 +87,7 @@ async def serve(
     writer = TraceWriter(trace) if trace is not None else None
     link = new_link()
     wearables = [
-        SimulatedWearable(
+        simulated_device(
             option,
             link,
             on_pulse=writer.add if writer is not None else None,
@@ -119,7 +119,7 @@ async def serve(
 
 
 def _install_button_signals(
-    loop: asyncio.AbstractEventLoop, wearables: Sequence[SimulatedWearable]
+    loop: asyncio.AbstractEventLoop, wearables: Sequence[SimulatedDevice]
 ) -> None:
     """SIGUSR1 is a short press on every wearable, SIGUSR2 a long one: `kill -USR1 PID`."""
 

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from companion.hub import Hub
     from companion.session.engine import SessionResult
     from routines import CuePlan
-    from simulator import SimOptions, SimulatedWearable
+    from simulator import SimOptions
+    from simulator.devices import SimulatedDevice
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -131,8 +132,8 @@ async def _coach(
                 loop.remove_signal_handler(signum)
             if watcher is not None:
                 watcher.cancel()
-            if radio.wearables:
-                result = _with_motor_traces(result, radio.wearables)
+            if radio.devices:
+                result = _with_motor_traces(result, radio.devices)
         finally:
             await hub.close()
     return result, interrupted
@@ -165,7 +166,7 @@ def _report(args: argparse.Namespace, result: SessionResult, interrupted: bool) 
     return 1
 
 
-def _with_motor_traces(result: SessionResult, wearables: list[SimulatedWearable]) -> SessionResult:
+def _with_motor_traces(result: SessionResult, wearables: list[SimulatedDevice]) -> SessionResult:
     """With a simulator, `executed` is what its motor really did, read in the host clock."""
     import dataclasses
 

@@ -7,6 +7,7 @@ Only argparse is imported here; the simulator is imported when options are turne
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -112,6 +113,20 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--sim-seed", type=int, default=0, metavar="N", help="seed of names and jitter (default 0)"
     )
+    group.add_argument(
+        "--sim-profile",
+        default="native",
+        metavar="PROFILE[,PROFILE...]",
+        help=(
+            "what to simulate: native (our protocol) or banglejs (a Bangle.js watch running "
+            "JavaScript); a comma list gives the devices their profiles in turn (default native)"
+        ),
+    )
+    group.add_argument(
+        "--sim-held",
+        action="store_true",
+        help="the device is held by another central (a phone) and does not advertise",
+    )
 
 
 def sim_options_from_args(args: argparse.Namespace) -> list[SimOptions]:
@@ -119,6 +134,7 @@ def sim_options_from_args(args: argparse.Namespace) -> list[SimOptions]:
     from companion.errors import ConfigError
     from simulator import SimOptionError, SimOptions
 
+    profiles = [p.strip() for p in str(args.sim_profile).split(",") if p.strip()] or ["native"]
     try:
         base = SimOptions(
             latency_ms=args.sim_latency,
@@ -129,10 +145,17 @@ def sim_options_from_args(args: argparse.Namespace) -> list[SimOptions]:
             battery_pct=args.sim_battery,
             max_mtu=args.sim_max_mtu,
             seed=args.sim_seed,
+            held=args.sim_held,
         )
+        # A device of another profile is named as that kind names itself.
+        return [
+            dataclasses.replace(base.derived(index), profile=profile, name="")
+            if (profile := profiles[index % len(profiles)]) != "native"
+            else base.derived(index)
+            for index in range(args.sim_devices)
+        ]
     except SimOptionError as exc:
         raise ConfigError(str(exc)) from None
-    return [base.derived(index) for index in range(args.sim_devices)]
 
 
 def add_adapter_argument(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from companion.devices.profiles import not_a_wearable, profile_for
+from companion.devices.profiles import PROFILES, not_a_wearable, profile_for
 from companion.devices.radio import Radio, scanning_errors
 from companion.devices.sighting import Advert, Sighting
 from companion.errors import DeviceNotFoundError, PermanentLinkError
@@ -87,9 +87,10 @@ class Search:
         seen = _seen(self.seen)
         if self.targets:
             missing = ", ".join(map(repr, self.missing))
+            hints = "".join(f"; {p.not_found_hint}" for p in PROFILES if p.not_found_hint)
             return (
                 f"no wearable named or addressed {missing} answered within {timeout:g} s "
-                f"on {radio.description}; {seen}"
+                f"on {radio.description}; {seen}{hints}"
             )
         if not self.found:
             return (

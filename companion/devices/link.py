@@ -42,6 +42,8 @@ class TimedCue:
     cue_id: int
     pattern: str
     deadline: float
+    # The exercise it belongs to, for a device with a screen ("" before the first).
+    step: str = ""
 
 
 @dataclass(frozen=True, slots=True)

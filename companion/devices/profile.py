@@ -33,6 +33,8 @@ class Profile(ABC):
     name: str
     # One line for a person: what devices this is.
     title: str
+    # Said when a device was looked for and not heard, if this profile knows a likely why.
+    not_found_hint: str = ""
 
     @abstractmethod
     def recognises(self, advert: Advert) -> bool:

@@ -17,9 +17,11 @@ __all__ = ["PROFILES", "build_link", "not_a_wearable", "profile_for", "profile_n
 
 
 def _profiles() -> tuple[Profile, ...]:
+    from companion.devices.banglejs import BANGLEJS
     from companion.devices.native import NATIVE
 
-    return (NATIVE,)
+    # In order of precedence: a device our protocol's UUID names is native, whatever else.
+    return (NATIVE, BANGLEJS)
 
 
 PROFILES: tuple[Profile, ...] = _profiles()

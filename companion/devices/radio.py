@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from companion.devices.bumble_backend import BumbleCentral
     from simulator import SimOptions, SimulatedWearable
+    from simulator.devices import SimulatedDevice
 
 __all__ = ["FoundDevice", "Radio", "open_radio", "scan", "scan_with"]
 
@@ -36,6 +37,8 @@ class Radio:
     wearables: list[SimulatedWearable] = field(default_factory=list)
     central: BumbleCentral | None = None
     description: str = "the operating system's Bluetooth"
+    # Every simulated device, whatever its profile (`wearables` are the native ones).
+    devices: list[SimulatedDevice] = field(default_factory=list)
 
     @property
     def scanner_args(self) -> dict[str, Any]:
@@ -73,18 +76,22 @@ async def open_radio(
 
     async with contextlib.AsyncExitStack() as stack:
         wearables: list[SimulatedWearable] = []
+        devices: list[SimulatedDevice] = []
         if sim:
             from simulator import SimulatedWearable
+            from simulator.devices import simulated_device
             from simulator.radio import new_link
 
             link = new_link()
             for options in sim:
-                wearable = SimulatedWearable(options, link, clock=clock)
-                await wearable.start()
-                stack.push_async_callback(wearable.stop)
-                wearables.append(wearable)
+                device = simulated_device(options, link, clock=clock)
+                await device.start()
+                stack.push_async_callback(device.stop)
+                devices.append(device)
+                if isinstance(device, SimulatedWearable):
+                    wearables.append(device)
             central = await open_central(link=link)
-            description = f"{len(wearables)} simulated wearable(s) on a virtual link"
+            description = f"{len(devices)} simulated wearable(s) on a virtual link"
         else:
             assert adapter is not None
             central = await open_central(adapter)
@@ -94,6 +101,7 @@ async def open_radio(
             scanner_backend=central.scanner_backend,
             client_backend=central.client_backend,
             wearables=wearables,
+            devices=devices,
             central=central,
             description=description,
         )

@@ -324,7 +324,11 @@ class SessionEngine:
             )
 
     def _hand_out(self, links: Sequence[DeviceLink], *, everyone: bool = False) -> None:
-        schedule = [TimedCue(cue.index, cue.pattern, deadline) for cue, deadline in self._pending]
+        titles = {step.id: step.title for step in self.plan.steps}
+        schedule = [
+            TimedCue(cue.index, cue.pattern, deadline, titles.get(cue.step_id, ""))
+            for cue, deadline in self._pending
+        ]
         for link in links:
             # A link that was served keeps its own copy across reconnects; only newcomers
             # (or everyone, after the schedule moved) need it again.

@@ -18,6 +18,8 @@ from companion.devices.discovery import find_wearables
 from companion.devices.radio import Radio
 from firmware_protocol.gatt import SERVICE_UUID
 from simulator import LocalLink, SimOptions
+from simulator.bangle import SimulatedBangle
+from simulator.gatt_services import NUS_SERVICE_UUID
 from simulator.radio import SimController, local_device
 from tests.ble.conftest import MakeWearable
 
@@ -130,6 +132,26 @@ async def test_every_advertisement_fits_a_legacy_pdu(air: Air, make_wearable: Ma
     assert isinstance(prefix, str)
     assert long.name.startswith(prefix)
     assert len(prefix) < len(long.name)
+
+
+async def test_a_simulated_bangle_advertises_as_a_real_one_within_a_legacy_pdu(
+    air: Air, link: LocalLink
+) -> None:
+    watch = SimulatedBangle(SimOptions(profile="banglejs", seed=8), link)
+    await watch.start()
+    try:
+        await air.pdus.until(lambda _: len(air.pdus_of(watch.name)) >= 3)
+    finally:
+        await watch.stop()
+    sent = air.data_of(watch.name) + air.scan_responses_of(watch.name) + air.pdus_of(watch.name)
+    assert all(len(data) <= LEGACY_MAX for data in sent)
+    # A Bangle.js says its name in the advertisement and its console service in the scan
+    # response: the hub knows it by the name.
+    for data in air.data_of(watch.name):
+        assert ad(data, AdvertisingData.COMPLETE_LOCAL_NAME) == watch.name
+    (response,) = set(air.scan_responses_of(watch.name))
+    uuids = ad(response, AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS)
+    assert uuids == [UUID(NUS_SERVICE_UUID)]
 
 
 async def test_a_hubs_active_scan_hears_name_and_service(

@@ -1,0 +1,56 @@
+"""The Bangle.js profile: Espruino watches, driven by a player the hub uploads to them."""
+
+from __future__ import annotations
+
+from companion.devices.banglejs.console import NUS_SERVICE_UUID
+from companion.devices.banglejs.link import CAPABILITIES, BangleLink
+from companion.devices.capabilities import Capabilities, Timing
+from companion.devices.link import Delivery, DeviceLink
+from companion.devices.link_options import LinkOptions
+from companion.devices.profile import LinkContext, Profile
+from companion.devices.sighting import Advert, Sighting
+
+__all__ = ["BANGLEJS"]
+
+# What a Bangle.js advertises as its name: "Bangle.js" and the last four hex digits of its
+# address (the Nordic UART service, often in the scan response, is on many other devices).
+NAME_PREFIX = "Bangle.js"
+
+
+class BangleProfile(Profile):
+    name = "banglejs"
+    title = "Bangle.js (Espruino) watch, with an uploaded player"
+    not_found_hint = (
+        "a Bangle.js that a phone holds (Gadgetbridge, the Web IDE) does not advertise: "
+        "disconnect it there first"
+    )
+
+    def recognises(self, advert: Advert) -> bool:
+        if advert.name.startswith(NAME_PREFIX):
+            return True
+        return NUS_SERVICE_UUID in advert.service_uuids and "bangle" in advert.name.casefold()
+
+    def capabilities(self, options: LinkOptions) -> Capabilities:
+        if options.delivery is Delivery.IMMEDIATE:
+            return Capabilities(
+                Timing.HOST,
+                CAPABILITIES.reports_played,
+                CAPABILITIES.has_button,
+                CAPABILITIES.reports_battery,
+                CAPABILITIES.pulse_ms,
+                CAPABILITIES.intensity_levels,
+            )
+        return CAPABILITIES
+
+    def build(self, sighting: Sighting, context: LinkContext) -> DeviceLink:
+        return BangleLink(
+            sighting.device,
+            name=sighting.advert.name,
+            backend=context.backend,
+            options=context.options,
+            clock=context.clock,
+            rssi=sighting.rssi,
+        )
+
+
+BANGLEJS = BangleProfile()
