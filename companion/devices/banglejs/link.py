@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 PROFILE = "banglejs"
 # Bumped whenever player.js changes, so a watch running an older one gets the new one.
-PLAYER_VERSION = "bs2"
+PLAYER_VERSION = "bs3"
 
 SYNC_BURST = 16
 RESYNC_BURST = 4
