@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import re
 import shutil
 import time
@@ -25,17 +24,15 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from bumble import gatt
 from bumble.core import UUID, AdvertisingData
-from bumble.device import Connection, Device
-from bumble.hci import HCI_Error
 
 from firmware_protocol.patterns import PATTERNS_BY_ID
 from simulator.clock import DeviceClock
-from simulator.faults import DelayLine
 from simulator.gatt_services import NUS_SERVICE_UUID, ConsoleGatt, build_console_gatt
-from simulator.motor import Pulse, VirtualMotor
+from simulator.motor import Pulse
 from simulator.options import SimOptions
-from simulator.radio import SimController, drop_link, local_device
+from simulator.peripheral import SimulatedPeripheral
 
 if TYPE_CHECKING:
     from bumble.link import LocalLink
@@ -62,7 +59,7 @@ def node_binary() -> str:
     return found
 
 
-class SimulatedBangle:
+class SimulatedBangle(SimulatedPeripheral):
     """One simulated Bangle.js 2 on a virtual link. Runs in real time (`time.monotonic`)."""
 
     profile = "banglejs"
@@ -73,26 +70,10 @@ class SimulatedBangle:
         link: LocalLink,
         on_pulse: Callable[[Pulse], None] | None = None,
     ) -> None:
-        self.options = options
-        self.link = link
+        super().__init__(options, link, time.monotonic, on_pulse)
         self.device_clock = DeviceClock(options.clock_ppm, options.clock_offset_s, time.monotonic)
-        self.motor = VirtualMotor(time.monotonic, 0.0, on_pulse)
-        rng = random.Random(options.seed)
-        self._rx = DelayLine(
-            options.latency_ms / 1000, options.jitter_ms / 1000, random.Random(rng.random())
-        )
-        self._tx = DelayLine(
-            options.latency_ms / 1000, options.jitter_ms / 1000, random.Random(rng.random())
-        )
         self._process: asyncio.subprocess.Process | None = None
-        self._device: Device | None = None
-        self._controller: SimController | None = None
         self._gatt: ConsoleGatt | None = None
-        self._connection: Connection | None = None
-        self._reachable = True
-        self._running = False
-        self._timers: list[asyncio.TimerHandle] = []
-        self._tasks: set[asyncio.Task[None]] = set()
         # What the player was asked to play: cue id -> (pattern id, host deadline).
         self._cues: dict[int, tuple[int, float]] = {}
         self._started: int | None = None
@@ -106,25 +87,8 @@ class SimulatedBangle:
         # How many times a player was uploaded to this watch.
         self.uploads = 0
         self.errors: list[str] = []
-        self.connections = 0
         self._console_ready = asyncio.Event()
         self._pending_text = ""
-
-    @property
-    def name(self) -> str:
-        return self.options.name
-
-    @property
-    def address(self) -> str:
-        return self.options.address
-
-    @property
-    def trace(self) -> list[Pulse]:
-        return self.motor.trace
-
-    @property
-    def connected(self) -> bool:
-        return self._connection is not None
 
     # -- what a person does to the watch ---------------------------------------------
 
@@ -168,39 +132,11 @@ class SimulatedBangle:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
-        self._spawn(self._read_console())
+        self.spawn(self._read_console())
         await asyncio.wait_for(self._console_ready.wait(), 10)
-        device, controller = local_device(options.name, options.address, self.link)
-        self._device, self._controller = device, controller
-        self._gatt = build_console_gatt(
-            on_rx=self._receive, model="Bangle.js 2 (simulated)", firmware_revision="2v25-sim"
-        )
-        device.add_services(self._gatt.services)
-        device.gatt_server.max_mtu = options.max_mtu
-        device.on(Device.EVENT_CONNECTION, self._on_connection)
-        await device.power_on()
-        self._running = True
-        loop = asyncio.get_running_loop()
-        for at_s, for_s in options.drops:
-            self._timers.append(loop.call_later(at_s, self.begin_outage, for_s))
-        await self._advertise()
+        await super().start()
 
-    async def stop(self) -> None:
-        self._running = False
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
-        self._rx.clear()
-        self._tx.clear()
-        controller, device = self._controller, self._device
-        if controller is not None:
-            drop_link(controller)
-            controller.forget_host_state()
-            if controller in self.link.controllers:
-                self.link.remove_controller(controller)
-        if device is not None:
-            device.remove_all_listeners()
-        self._connection = None
+    async def shut_down(self) -> None:
         process = self._process
         if process is not None and process.returncode is None:
             if process.stdin is not None:
@@ -209,13 +145,16 @@ class SimulatedBangle:
                 process.terminate()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), 2)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- radio -----------------------------------------------------------------------
 
-    def _advertising_data(self) -> bytes:
+    def services(self) -> list[gatt.Service]:
+        self._gatt = build_console_gatt(
+            on_rx=self._receive, model="Bangle.js 2 (simulated)", firmware_revision="2v25-sim"
+        )
+        return self._gatt.services
+
+    def advertising_data(self) -> bytes:
         # As a Bangle.js: its name in the advertisement, the console service in the scan
         # response (both fit their 31 bytes).
         return bytes(
@@ -227,89 +166,24 @@ class SimulatedBangle:
             )
         )
 
-    def _scan_response_data(self) -> bytes:
+    def scan_response_data(self) -> bytes:
         uuid = UUID(NUS_SERVICE_UUID).to_bytes()
         return bytes(
             AdvertisingData([(AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, uuid)])
         )
 
-    async def _advertise(self) -> None:
-        device = self._device
-        if device is None or not self._running or not self._reachable or self.connected:
-            return
-        if self.options.held:
-            # Another central (a phone) holds it: a Bangle.js then does not advertise.
-            logger.info("%s is held by another central: not advertising", self.name)
-            return
-        interval = self.options.advertising_interval_ms
-        try:
-            await device.start_advertising(
-                advertising_data=self._advertising_data(),
-                scan_response_data=self._scan_response_data(),
-                advertising_interval_min=interval,
-                advertising_interval_max=interval,
-            )
-        except HCI_Error:
-            if self._stopped():
-                return  # stopped while it was being set up: the controller is gone
-            raise
-        logger.info("%s advertising as %s", self.name, self.address)
+    def advertises(self) -> bool:
+        # Held by another central (a phone), a Bangle.js does not advertise.
+        return not self.options.held
 
-    def _stopped(self) -> bool:
-        # A method, not the attribute: `stop` may have run while an await was pending.
-        return not self._running
-
-    def _spawn(self, coroutine: Any) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("simulated Bangle.js task failed", exc_info=task.exception())
-
-    def _on_connection(self, connection: Connection) -> None:
-        if not self._running or not self._reachable:
-            self._spawn(connection.disconnect())
-            return
-        self._connection = connection
-        self.connections += 1
-        connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
-        self._to_node({"connected": True})
-        logger.info("%s connected to %s", self.name, connection.peer_address)
-
-    def _on_disconnection(self, reason: int) -> None:
-        self._connection = None
-        self._rx.clear()
-        self._tx.clear()
-        self._to_node({"connected": False})
-        logger.info("%s disconnected (reason 0x%02X)", self.name, reason)
-        if self._running and self._reachable:
-            self._spawn(self._advertise())
-
-    def begin_outage(self, for_s: float) -> None:
-        """Take the link down now and stay unreachable for `for_s` seconds."""
-        if not self._running:
-            return
-        logger.info("%s: link drop for %.1f s", self.name, for_s)
-        self._reachable = False
-        if self._device is not None:
-            self._spawn(self._device.stop_advertising())
-        if self._controller is not None:
-            drop_link(self._controller)
-        self._timers.append(asyncio.get_running_loop().call_later(for_s, self._end_outage))
-
-    def _end_outage(self) -> None:
-        self._reachable = True
-        if self._running:
-            self._spawn(self._advertise())
+    def link_changed(self, connected: bool) -> None:
+        self._to_node({"connected": connected})
 
     # -- the console -----------------------------------------------------------------
 
     def _receive(self, value: bytes) -> None:
         text = value.decode("latin-1")
-        self._rx.send(lambda: self._console_in(text))
+        self.received(lambda: self._console_in(text))
 
     def _console_in(self, text: str) -> None:
         self._watch_commands(text)
@@ -375,19 +249,8 @@ class SimulatedBangle:
             if line.startswith('{"bs":"e"'):
                 with contextlib.suppress(ValueError, TypeError):
                     self._started = int(json.loads(line)["i"])
-        self._notify(text.encode())
-
-    def _notify(self, data: bytes) -> None:
-        def deliver() -> None:
-            device, gatt, connection = self._device, self._gatt, self._connection
-            if device is None or gatt is None or connection is None:
-                return
-            size = max(20, connection.att_mtu - 3)
-            for start in range(0, len(data), size):
-                chunk = data[start : start + size]
-                self._spawn(device.notify_subscriber(connection, gatt.tx, chunk))
-
-        self._tx.send(deliver)
+        if self._gatt is not None:
+            self.notify(self._gatt.tx, text.encode())
 
     def _on_buzz(self, buzz: dict[str, Any]) -> None:
         t, ms = float(buzz["t"]), float(buzz["ms"])

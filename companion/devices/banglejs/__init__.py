@@ -20,9 +20,10 @@ NAME_PREFIX = "Bangle.js"
 class BangleProfile(Profile):
     name = "banglejs"
     title = "Bangle.js (Espruino) watch, with an uploaded player"
+    # Said once for every profile: a band held by a phone hides the same way.
     not_found_hint = (
-        "a Bangle.js that a phone holds (Gadgetbridge, the Web IDE) does not advertise: "
-        "disconnect it there first"
+        "a watch or band that a phone holds (Gadgetbridge, the Espruino Web IDE) does not "
+        "advertise: disconnect it there first"
     )
 
     def recognises(self, advert: Advert) -> bool:

@@ -45,6 +45,7 @@ from companion.devices.banglejs.patterns import pattern_table
 from companion.devices.capabilities import Capabilities, Timing
 from companion.devices.link import Delivery, DeviceLink, LinkStatus, TimedCue
 from companion.devices.link_options import LinkOptions
+from companion.devices.serving import serve_rounds
 from companion.devices.supervisor import Supervisor
 from companion.errors import DeviceError, PermanentLinkError
 from companion.events import BatteryChanged, ButtonPressed, CueExecuted, EventSink
@@ -355,35 +356,16 @@ class BangleLink(DeviceLink):
     # -- serving a connection --------------------------------------------------------
 
     async def serve(self) -> str:
-        disconnected = asyncio.ensure_future(self._disconnected.wait())
         try:
-            while not self._closed.is_set():
-                self._wake.clear()
-                if self._disconnected.is_set():
-                    return "link lost"
-                delivery = asyncio.ensure_future(self._deliver())
-                await asyncio.wait({delivery, disconnected}, return_when=asyncio.FIRST_COMPLETED)
-                if not delivery.done():
-                    delivery.cancel()
-                    await asyncio.gather(delivery, return_exceptions=True)
-                    return "link lost"
-                try:
-                    timeout = delivery.result()
-                except (BleakError, DeviceError, TimeoutError, OSError) as exc:
-                    if self._disconnected.is_set() or self._closed.is_set():
-                        return "link lost"
-                    log.warning("%s: %s", self.describe(), exc)
-                    timeout = 0.5
-                waker = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait(
-                    {waker, disconnected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                )
-                waker.cancel()
-                await asyncio.gather(waker, return_exceptions=True)
-            return "closed"
+            return await serve_rounds(
+                self._deliver,
+                wake=self._wake,
+                disconnected=self._disconnected,
+                closed=self._closed,
+                describe=self.describe,
+                log=log,
+            )
         finally:
-            disconnected.cancel()
-            await asyncio.gather(disconnected, return_exceptions=True)
             client, self._client = self._client, None
             if client is not None and client.is_connected and not self._closed.is_set():
                 with contextlib.suppress(BleakError, TimeoutError, OSError):

@@ -30,8 +30,10 @@ from bleak.exc import BleakError
 import firmware_protocol as fp
 from companion.clocks import Clock
 from companion.devices.capabilities import Capabilities, Timing
+from companion.devices.host_timing import sleep_until
 from companion.devices.link import Delivery, DeviceLink, LinkStatus, TimedCue
 from companion.devices.link_options import LinkOptions
+from companion.devices.serving import serve_rounds
 from companion.devices.supervisor import Supervisor
 from companion.errors import DeviceError, PermanentLinkError, TransientLinkError
 from companion.events import BatteryChanged, ButtonPressed, CueExecuted, EventSink
@@ -326,37 +328,16 @@ class NativeLink(DeviceLink):
 
     async def serve(self) -> str:
         """Deliver until the link drops; returns why it dropped."""
-        disconnected = asyncio.ensure_future(self._disconnected.wait())
         try:
-            while not self._closed.is_set():
-                self._wake.clear()
-                if self._disconnected.is_set():
-                    return "link lost"
-                # A round races the disconnection: a write in flight when the adapter
-                # vanishes may never be answered.
-                delivery = asyncio.ensure_future(self._deliver())
-                await asyncio.wait({delivery, disconnected}, return_when=asyncio.FIRST_COMPLETED)
-                if not delivery.done():
-                    delivery.cancel()
-                    await asyncio.gather(delivery, return_exceptions=True)
-                    return "link lost"
-                try:
-                    timeout = delivery.result()
-                except (BleakError, DeviceError, TimeoutError, OSError) as exc:
-                    if self._disconnected.is_set() or self._closed.is_set():
-                        return "link lost"
-                    log.warning("%s: %s", self.describe(), exc)
-                    timeout = 0.5
-                waker = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait(
-                    {waker, disconnected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                )
-                waker.cancel()
-                await asyncio.gather(waker, return_exceptions=True)
-            return "closed"
+            return await serve_rounds(
+                self._deliver,
+                wake=self._wake,
+                disconnected=self._disconnected,
+                closed=self._closed,
+                describe=self.describe,
+                log=log,
+            )
         finally:
-            disconnected.cancel()
-            await asyncio.gather(disconnected, return_exceptions=True)
             await self._drop_client()
 
     async def _drop_client(self) -> None:
@@ -462,7 +443,7 @@ class NativeLink(DeviceLink):
             if delay > 0.02:
                 # Far enough: wait in the serve loop, where a new schedule can wake us.
                 return delay - 0.01
-            await _sleep_until(write_at, self._clock)
+            await sleep_until(write_at, self._clock)
             self._pending.pop(0)
             if self._clock() - cue.deadline > 0.5:
                 log.info("%s: cue %d missed its moment", self.describe(), cue.cue_id)
@@ -595,13 +576,3 @@ class NativeLink(DeviceLink):
         if battery is not None and battery != self._battery:
             self._battery = battery
             self._publish(BatteryChanged(device_id=self.id, battery=battery))
-
-
-async def _sleep_until(deadline: float, clock: Clock) -> None:
-    """Sleep to `deadline`; the last 2 ms by polling the clock, as asyncio's timer fires
-    about 1 ms late. Host-timed delivery inherits that floor otherwise."""
-    remaining = deadline - clock()
-    if remaining > 0.002:
-        await asyncio.sleep(remaining - 0.002)
-    while clock() < deadline:
-        pass

@@ -1,0 +1,24 @@
+"""Host-timed delivery: reaching a moment on the hub's clock as closely as the loop allows.
+
+asyncio's timer fires about 1 ms late at the median (DESIGN: "Timers have a floor"), so the
+last 2 ms are spent reading the clock instead: that blocks the loop for at most 2 ms, and
+only for a write that must leave at its moment (immediate delivery, a host-timed band).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from companion.clocks import Clock
+
+# How early the timer wakes before the moment; the rest is spent spinning on the clock.
+SPIN_S = 0.002
+
+
+async def sleep_until(deadline: float, clock: Clock) -> None:
+    """Return at `deadline` on `clock` (or at once when it is past)."""
+    remaining = deadline - clock()
+    if remaining > SPIN_S:
+        await asyncio.sleep(remaining - SPIN_S)
+    while clock() < deadline:
+        pass
