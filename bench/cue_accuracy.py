@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         default="native",
-        choices=["native", "banglejs"],
+        choices=["native", "banglejs", "ias"],
         help="what the simulated wearables are (default native)",
     )
     args = parser.parse_args()

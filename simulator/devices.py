@@ -27,6 +27,9 @@ class SimulatedDevice(Protocol):
     @property
     def trace(self) -> list[Pulse]: ...
 
+    # Whether each pulse names the cue it played (a band told only "buzz now" cannot).
+    reports_cues: bool
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -50,6 +53,10 @@ def simulated_device(
         from simulator.bangle import SimulatedBangle
 
         return SimulatedBangle(options, link, on_pulse=on_pulse)
+    if options.profile == "ias":
+        from simulator.band import SimulatedBand
+
+        return SimulatedBand(options, link, clock=clock, on_pulse=on_pulse)
     from simulator.wearable import SimulatedWearable
 
     return SimulatedWearable(options, link, clock=clock, on_pulse=on_pulse, on_message=on_message)

@@ -18,7 +18,14 @@ from bumble.device import Connection
 
 from firmware_protocol import gatt as uuids
 
-__all__ = ["ConsoleGatt", "WearableGatt", "build_console_gatt", "build_gatt"]
+__all__ = [
+    "AlertGatt",
+    "ConsoleGatt",
+    "WearableGatt",
+    "build_alert_gatt",
+    "build_console_gatt",
+    "build_gatt",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -102,14 +109,7 @@ def build_gatt(
         _read_only(read_battery),
     )
 
-    dis: list[gatt.Characteristic[bytes]] = [
-        gatt.Characteristic(uuid, Props.READ, Perms.READABLE, _read_only(_text(value)))
-        for uuid, value in (
-            (uuids.MANUFACTURER_NAME_CHAR_UUID, "backstretch simulator"),
-            (uuids.MODEL_NUMBER_CHAR_UUID, model),
-            (uuids.FIRMWARE_REVISION_CHAR_UUID, firmware_revision),
-        )
-    ]
+    dis = _device_information(model, firmware_revision)
     services = [
         gatt.Service(uuids.SERVICE_UUID, [control, data, event, info]),
         gatt.Service(uuids.BATTERY_SERVICE_UUID, [battery_level]),
@@ -146,19 +146,82 @@ def build_console_gatt(*, on_rx: Writer, model: str, firmware_revision: str) -> 
         Perms.READABLE,
         gatt.CharacteristicValue(read=_refuse_read, write=_refuse_write),
     )
-    dis: list[gatt.Characteristic[bytes]] = [
-        gatt.Characteristic(uuid, Props.READ, Perms.READABLE, _read_only(_text(value)))
-        for uuid, value in (
-            (uuids.MANUFACTURER_NAME_CHAR_UUID, "backstretch simulator"),
-            (uuids.MODEL_NUMBER_CHAR_UUID, model),
-            (uuids.FIRMWARE_REVISION_CHAR_UUID, firmware_revision),
-        )
-    ]
+    dis = _device_information(model, firmware_revision)
     services = [
         gatt.Service(NUS_SERVICE_UUID, [rx, tx]),
         gatt.Service(uuids.DEVICE_INFORMATION_SERVICE_UUID, dis),
     ]
     return ConsoleGatt(services=services, tx=tx)
+
+
+# The Immediate Alert service and its one characteristic (Bluetooth SIG assigned numbers).
+IMMEDIATE_ALERT_SERVICE_UUID = "00001802-0000-1000-8000-00805f9b34fb"
+ALERT_LEVEL_CHAR_UUID = "00002a06-0000-1000-8000-00805f9b34fb"
+
+
+@dataclass(frozen=True)
+class AlertGatt:
+    """A band's services: Immediate Alert, Battery, Device Information."""
+
+    services: list[gatt.Service]
+    battery_level: gatt.Characteristic[bytes]
+
+
+def build_alert_gatt(
+    *,
+    on_alert: Writer,
+    read_battery: Reader,
+    model: str,
+    firmware_revision: str,
+    through_air: Callable[[], Awaitable[None]],
+) -> AlertGatt:
+    """The GATT database of a band that buzzes on an Immediate Alert write; every read is
+    answered after `through_air` (the link's delay both ways), as over a real radio."""
+    # Write without response only, as the Immediate Alert service specifies.
+    alert_level: gatt.Characteristic[bytes] = gatt.Characteristic(
+        ALERT_LEVEL_CHAR_UUID,
+        Props.WRITE_WITHOUT_RESPONSE,
+        Perms.WRITEABLE,
+        _write_only(on_alert),
+    )
+
+    def delayed(read: Reader) -> gatt.CharacteristicValue[bytes]:
+        async def on_read(_connection: Connection) -> bytes:
+            await through_air()
+            return read()
+
+        return gatt.CharacteristicValue(read=on_read, write=_refuse_write)
+
+    battery_level: gatt.Characteristic[bytes] = gatt.Characteristic(
+        uuids.BATTERY_LEVEL_CHAR_UUID,
+        Props.READ | Props.NOTIFY,
+        Perms.READABLE,
+        delayed(read_battery),
+    )
+    services = [
+        gatt.Service(IMMEDIATE_ALERT_SERVICE_UUID, [alert_level]),
+        gatt.Service(uuids.BATTERY_SERVICE_UUID, [battery_level]),
+        gatt.Service(
+            uuids.DEVICE_INFORMATION_SERVICE_UUID,
+            _device_information(model, firmware_revision, delayed),
+        ),
+    ]
+    return AlertGatt(services=services, battery_level=battery_level)
+
+
+def _device_information(
+    model: str,
+    firmware_revision: str,
+    value: Callable[[Reader], gatt.CharacteristicValue[bytes]] = _read_only,
+) -> list[gatt.Characteristic[bytes]]:
+    return [
+        gatt.Characteristic(uuid, Props.READ, Perms.READABLE, value(_text(text)))
+        for uuid, text in (
+            (uuids.MANUFACTURER_NAME_CHAR_UUID, "backstretch simulator"),
+            (uuids.MODEL_NUMBER_CHAR_UUID, model),
+            (uuids.FIRMWARE_REVISION_CHAR_UUID, firmware_revision),
+        )
+    ]
 
 
 def _text(value: str) -> Reader:

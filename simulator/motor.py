@@ -15,7 +15,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Pulse", "VirtualMotor"]
+__all__ = ["NO_CUE", "Pulse", "VirtualMotor"]
+
+# The cue id of a pulse the device cannot tie to a cue (a band told only "buzz now").
+NO_CUE = -1
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ __all__ = ["SimOptionError", "SimOptions", "parse_drop"]
 
 
 # The kinds of device the simulator can be.
-PROFILES = ("native", "banglejs")
+PROFILES = ("native", "banglejs", "ias")
 
 
 class SimOptionError(ValueError):
@@ -54,6 +54,8 @@ class SimOptions:
     profile: str = "native"
     # Held by another central (a phone): a device that then does not advertise.
     held: bool = False
+    # A band with its notifications switched off: alerts are shown, never buzzed.
+    muted: bool = False
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0:
@@ -77,9 +79,11 @@ class SimOptions:
         rng = random.Random(self.seed)
         suffix = rng.getrandbits(16)
         if not self.name:
-            # As each kind names itself: a Bangle.js adds four hex digits of its address.
-            name = f"Bangle.js {suffix:04x}" if self.profile == "banglejs" else None
-            object.__setattr__(self, "name", name or f"{NAME_PREFIX}-SIM-{suffix:04X}")
+            # As each kind names itself: a Bangle.js adds four hex digits of its address;
+            # InfiniTime is "InfiniTime", and the simulator adds four so bands stay apart.
+            names = {"banglejs": f"Bangle.js {suffix:04x}", "ias": f"InfiniTime-{suffix:04X}"}
+            name = names.get(self.profile, f"{NAME_PREFIX}-SIM-{suffix:04X}")
+            object.__setattr__(self, "name", name)
         if not self.address:
             # A random static address: the two top bits set (Core Vol 6, Part B, 1.3.2.1).
             raw = [rng.getrandbits(8) for _ in range(6)]

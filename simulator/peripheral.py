@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from bumble import gatt
+from bumble.att import ATT_UNLIKELY_ERROR_ERROR, ATT_Error
 from bumble.device import Connection, Device
 from bumble.hci import HCI_Error
 
@@ -36,6 +37,7 @@ class SimulatedPeripheral:
     """One simulated device on a virtual link. Subclasses give its services and advertising."""
 
     profile = ""
+    reports_cues = True
 
     def __init__(
         self,
@@ -60,6 +62,8 @@ class SimulatedPeripheral:
         self._running = False
         self._timers: list[asyncio.TimerHandle] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Answers on their way when the link goes: they never arrive.
+        self._in_flight: set[asyncio.Future[None]] = set()
         self.connections = 0
 
     # -- what a subclass gives -------------------------------------------------------
@@ -125,6 +129,11 @@ class SimulatedPeripheral:
         self.motor.cancel_all()
         self._rx.clear()
         self._tx.clear()
+        if self._tasks:
+            # Let HCI commands in flight finish: bumble fails if their answer finds no waiter.
+            _done, pending = await asyncio.wait(list(self._tasks), timeout=1.0)
+            for task in pending:
+                task.cancel()
         controller, device = self._controller, self._device
         if controller is not None:
             drop_link(controller)
@@ -180,6 +189,9 @@ class SimulatedPeripheral:
         self._connection = None
         self._rx.clear()
         self._tx.clear()
+        for answer in self._in_flight:
+            if not answer.done():
+                answer.set_exception(ATT_Error(ATT_UNLIKELY_ERROR_ERROR))
         self.link_changed(False)
         logger.info("%s disconnected (reason 0x%02X)", self.name, reason)
         if self._running and self._reachable:
@@ -207,6 +219,21 @@ class SimulatedPeripheral:
     def received(self, handle: Callable[[], None]) -> None:
         """Run `handle` (what the device does with a write) after the incoming delay."""
         self._rx.send(handle)
+
+    async def through_air(self) -> None:
+        """Wait as long as a request and its answer take on this link (a GATT read)."""
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def answer() -> None:
+            if not answered.done():
+                answered.set_result(None)
+
+        self._in_flight.add(answered)
+        try:
+            self._rx.send(lambda: self._tx.send(answer))
+            await answered
+        finally:
+            self._in_flight.discard(answered)
 
     def notify(self, characteristic: gatt.Characteristic[bytes], data: bytes) -> None:
         """Notify `data` to the central after the outgoing delay, in ATT-payload chunks."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from simulator.devices import SimulatedDevice, simulated_device
-from simulator.motor import Pulse
+from simulator.motor import NO_CUE, Pulse
 from simulator.options import SimOptions
 from simulator.radio import HciTransportServer, new_link, parse_tcp_server_spec
 
@@ -29,8 +29,10 @@ logger = logging.getLogger(__name__)
 
 
 def executed_line(pulse: Pulse) -> dict[str, object]:
-    """The session-trace line (DESIGN.md) for a pulse the motor played."""
-    return {"kind": "executed", "cue_id": pulse.cue_id, "cue": pulse.pattern, "t": pulse.t}
+    """The session-trace line for a pulse the motor played (`cue_id` null for a band's
+    buzz, which no cue id reaches: the plan tells which cue it was)."""
+    cue_id = None if pulse.cue_id == NO_CUE else pulse.cue_id
+    return {"kind": "executed", "cue_id": cue_id, "cue": pulse.pattern, "t": pulse.t}
 
 
 class TraceWriter:

@@ -56,6 +56,9 @@ class SimulatedWearable:
     offset. `trace` lists every pulse the motor played, in that host clock.
     """
 
+    profile = "native"
+    reports_cues = True
+
     def __init__(
         self,
         options: SimOptions,

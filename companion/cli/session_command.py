@@ -166,19 +166,43 @@ def _report(args: argparse.Namespace, result: SessionResult, interrupted: bool) 
     return 1
 
 
-def _with_motor_traces(result: SessionResult, wearables: list[SimulatedDevice]) -> SessionResult:
-    """With a simulator, `executed` is what its motor really did, read in the host clock."""
+def _with_motor_traces(result: SessionResult, devices: list[SimulatedDevice]) -> SessionResult:
+    """With a simulator, `executed` is what its motor really did, read in the host clock.
+
+    A band told only "buzz now" cannot tie a buzz to a cue: its buzzes are matched against
+    the plan for the trace, and, as the hub could not know them, left out of the figures.
+    """
     import dataclasses
 
     from companion.session.engine import ExecutedCue
-    from companion.session.figures import onset_figures
+    from companion.session.figures import first_in_windows, onset_figures, unreported
+    from simulator.motor import NO_CUE
 
-    executed = tuple(
-        ExecutedCue(pulse.cue_id, pulse.pattern, pulse.t, wearable.name, pulse.deadline)
-        for wearable in wearables
-        for pulse in wearable.trace
+    reporting: list[ExecutedCue] = []
+    matched: list[ExecutedCue] = []
+    patterns = {cue.cue_id: cue.cue for cue in result.planned}
+    reporters = 0
+    for device in devices:
+        pulses = device.trace
+        if not device.reports_cues:
+            times = [pulse.t for pulse in pulses if pulse.cue_id == NO_CUE]
+            onsets = first_in_windows(result.planned, times)
+            matched += [
+                ExecutedCue(cue_id, patterns[cue_id], t, device.name, None)
+                for cue_id, t in onsets.items()
+            ]
+            continue
+        reporters += 1
+        reporting += [
+            ExecutedCue(pulse.cue_id, pulse.pattern, pulse.t, device.name, pulse.deadline)
+            for pulse in pulses
+        ]
+    figures = (
+        onset_figures(result.planned, reporting, reporters)
+        if reporters
+        else unreported(len(result.planned))
     )
-    figures = onset_figures(result.planned, executed, len(wearables))
+    executed = tuple(sorted([*reporting, *matched], key=lambda cue: cue.t))
     return dataclasses.replace(result, executed=executed, figures=figures)
 
 
@@ -198,7 +222,8 @@ def _human_summary(result: SessionResult) -> str:
 
     minutes, seconds = divmod(round(result.ended - result.started), 60)
     figures = result.figures
+    timing = f" ({result.timing})" if result.timing else ""
     return (
-        f"{result.routine}: {OUTCOME_LABELS[result.outcome]} in {minutes}:{seconds:02d}; "
-        f"cues felt: {figures.felt()}; onset error: {figures.errors()}"
+        f"{result.routine}: {OUTCOME_LABELS[result.outcome]} in {minutes}:{seconds:02d}"
+        f"{timing}; cues felt: {figures.felt()}; onset error: {figures.errors()}"
     )

@@ -118,14 +118,20 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         default="native",
         metavar="PROFILE[,PROFILE...]",
         help=(
-            "what to simulate: native (our protocol) or banglejs (a Bangle.js watch running "
-            "JavaScript); a comma list gives the devices their profiles in turn (default native)"
+            "what to simulate: native (our protocol), banglejs (a Bangle.js watch running "
+            "JavaScript) or ias (an InfiniTime-like band with the Immediate Alert service); a "
+            "comma list gives the devices their profiles in turn (default native)"
         ),
     )
     group.add_argument(
         "--sim-held",
         action="store_true",
         help="the device is held by another central (a phone) and does not advertise",
+    )
+    group.add_argument(
+        "--sim-muted",
+        action="store_true",
+        help="a band with its notifications switched off: alerts show but do not buzz",
     )
 
 
@@ -146,6 +152,7 @@ def sim_options_from_args(args: argparse.Namespace) -> list[SimOptions]:
             max_mtu=args.sim_max_mtu,
             seed=args.sim_seed,
             held=args.sim_held,
+            muted=args.sim_muted,
         )
         # A device of another profile is named as that kind names itself.
         return [

@@ -18,10 +18,12 @@ __all__ = ["PROFILES", "build_link", "not_a_wearable", "profile_for", "profile_n
 
 def _profiles() -> tuple[Profile, ...]:
     from companion.devices.banglejs import BANGLEJS
+    from companion.devices.ias import IAS
     from companion.devices.native import NATIVE
 
-    # In order of precedence: a device our protocol's UUID names is native, whatever else.
-    return (NATIVE, BANGLEJS)
+    # In order of precedence: a device our protocol's UUID names is native, whatever else;
+    # a watch that also has the Immediate Alert service is better driven as itself.
+    return (NATIVE, BANGLEJS, IAS)
 
 
 PROFILES: tuple[Profile, ...] = _profiles()

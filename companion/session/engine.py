@@ -119,6 +119,9 @@ class SessionResult:
     planned: tuple[PlannedCue, ...]
     executed: tuple[ExecutedCue, ...]
     figures: OnsetFigures
+    # How cues reached the skin: "device-timed", "host-timed", "mixed" (both kinds of
+    # wearable), or None when no wearable was served.
+    timing: str | None = None
 
     @property
     def outcome(self) -> SessionOutcome:
@@ -171,6 +174,7 @@ class SessionEngine:
         self._skipped = 0
         # For each link served: does it report what it played?
         self._reports: dict[str, bool] = {}
+        self._timings: dict[str, str] = {}
 
     # -- control ---------------------------------------------------------------------
 
@@ -336,6 +340,7 @@ class SessionEngine:
                 link.play(schedule)
                 self._served.add(link.id)
                 self._reports[link.id] = link.capabilities.reports_played
+                self._timings[link.id] = link.capabilities.timing.value
 
     # -- the timeline ----------------------------------------------------------------
 
@@ -452,7 +457,14 @@ class SessionEngine:
             planned=planned,
             executed=executed,
             figures=self._figures(planned, executed),
+            timing=self._timing(),
         )
+
+    def _timing(self) -> str | None:
+        kinds = set(self._timings.values())
+        if len(kinds) > 1:
+            return "mixed"
+        return kinds.pop() if kinds else None
 
     def _figures(
         self, planned: tuple[PlannedCue, ...], executed: tuple[ExecutedCue, ...]

@@ -117,3 +117,27 @@ def onset_figures(
         p99=round(percentile(all_errors, 99), 3),
         max=round(max(all_errors, default=0.0), 3),
     )
+
+
+def first_in_windows(
+    planned: Sequence[_Planned], times: Iterable[float], early_s: float = 0.1
+) -> dict[int, float]:
+    """Per planned cue, the first of `times` in its window, from `early_s` before its moment
+    to `early_s` before the next cue's.
+
+    A device told only "buzz now" cannot say which cue it played; with the plan in hand, the
+    first buzz in a cue's window is that cue's onset as the motor felt it (later ones in the
+    window are the rest of its pattern). A cue with nothing in its window was lost.
+    """
+    cues = sorted(planned, key=lambda cue: cue.t)
+    moments = sorted(times)
+    onsets: dict[int, float] = {}
+    index = 0
+    for number, cue in enumerate(cues):
+        start = cue.t - early_s
+        end = cues[number + 1].t - early_s if number + 1 < len(cues) else math.inf
+        while index < len(moments) and moments[index] < start:
+            index += 1
+        if index < len(moments) and moments[index] < end:
+            onsets[cue.cue_id] = moments[index]
+    return onsets

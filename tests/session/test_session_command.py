@@ -37,8 +37,10 @@ def test_a_session_writes_the_trace_and_a_summary_that_agree(
         "cues_planned",
         "cues_executed",
         "onset_error_ms",
+        "timing",
     }
     assert summary["status"] == "completed"
+    assert summary["timing"] == "device-timed"
     assert summary["routine"] == "one-minute-back"
     rows = [json.loads(line) for line in trace.read_text().splitlines()]
     planned = [row for row in rows if row["kind"] == "planned"]
