@@ -73,13 +73,14 @@ class Device:
         self.patterns: dict[int, bytes] = {}
         self.cues = cues.CueBuffer(config.cue_buffer_size, config.late_limit_us)
         self.battery_percent = battery_percent
+        self._battery_told = battery_percent  # the level in the last Status sent
         self.display_text = ""
         # The last SetConnectionPreference (min, max, latency, timeout) for the radio to ask.
         self.connection_preference: tuple[int, ...] | None = None
         self.outbox: list[bytes] = []
         # Set by Pause and Abort: whatever the motor plays must stop at once.
         self.silence = False
-        self._cue_now: tuple[int, bytes, int] | None = None
+        self._cue_now: tuple[int, int, bytes, int] | None = None
         self._seq = 0
         self._transfer = 0
         self._att_payload = wire.DEFAULT_ATT_PAYLOAD
@@ -147,10 +148,11 @@ class Device:
         self._send(wire.BUTTON_PRESS, (kind, at_us))
 
     def set_battery(self, percent: int) -> None:
-        """A new battery reading; the hub hears of a change of 5 points or more unasked."""
-        before = self.battery_percent
+        """A new battery reading; the hub hears unasked of a change of 5 points or more
+        since the last Status it had."""
         self.battery_percent = percent
-        if before == wire.BATTERY_UNKNOWN or abs(percent - before) >= 5:
+        told = self._battery_told
+        if told != percent and (told == wire.BATTERY_UNKNOWN or abs(percent - told) >= 5):
             self._status(wire.NO_SEQ)
 
     # ----------------------------------------------------------------- messages
@@ -184,7 +186,7 @@ class Device:
             segments = self.patterns.get(pattern_id)
             if segments is None:
                 raise ProtocolError("pattern not in the table", wire.UNKNOWN_PATTERN, cue_id)
-            self._cue_now = (cue_id, segments, intensity)
+            self._cue_now = (cue_id, pattern_id, segments, intensity)
         elif kind == wire.RESUME:
             self.cues.shift(message.ints[0])
         elif kind in (wire.ABORT, wire.CLEAR):
@@ -202,14 +204,15 @@ class Device:
         """When the next cue is due (device microseconds), while playing; None otherwise."""
         return self.cues.next_deadline() if self.state == wire.PLAYING else None
 
-    def fire(self, now_us: int) -> list[tuple[int, bytes, int]]:
-        """Takes every cue due at `now_us`, when the motor starts: (cue id, segments,
-        intensity) for each one to play, in order (the last one due wins the motor).
+    def fire(self, now_us: int) -> list[tuple[int, int, int, bytes, int]]:
+        """Takes every cue due at `now_us`, when the motor starts: (cue id, deadline,
+        pattern id, segments, intensity) for each one to play, in order (the last one due
+        wins the motor).
 
         Each is reported as PLAYED at `now_us`; one more than the late limit past its
         deadline, or whose pattern has since left the table, is reported SKIPPED.
         """
-        played: list[tuple[int, bytes, int]] = []
+        played: list[tuple[int, int, int, bytes, int]] = []
         if self.state != wire.PLAYING:
             return played
         for deadline_us, cue_id, pattern_id, intensity in self.cues.pop_due(now_us):
@@ -217,12 +220,13 @@ class Device:
             if segments is None or self.cues.is_late(deadline_us, now_us):
                 self._send(wire.CUE_EXECUTED, (cue_id, now_us, wire.SKIPPED))
             else:
-                played.append((cue_id, segments, intensity))
+                played.append((cue_id, deadline_us, pattern_id, segments, intensity))
                 self._send(wire.CUE_EXECUTED, (cue_id, now_us, wire.PLAYED))
         return played
 
-    def take_cue_now(self) -> tuple[int, bytes, int] | None:
-        """The CueNow just accepted (cue id, segments, intensity), to start at once; report
+    def take_cue_now(self) -> tuple[int, int, bytes, int] | None:
+        """The CueNow just accepted (cue id, pattern id, segments, intensity), to start at
+        once; report
         it with `cue_now_started` when the motor started."""
         cue, self._cue_now = self._cue_now, None
         return cue
@@ -233,6 +237,7 @@ class Device:
     # ----------------------------------------------------------------- output
 
     def _status(self, ack_seq: int) -> None:
+        self._battery_told = self.battery_percent
         values = (self.battery_percent, self.cues.free_slots, self.state, ack_seq)
         self._send(wire.STATUS, values)
 

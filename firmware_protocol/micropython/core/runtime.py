@@ -63,7 +63,7 @@ class Runtime:
             self.player.stop()
         cue = device.take_cue_now()
         if cue is not None:
-            cue_id, segments, intensity = cue
+            cue_id, _pattern_id, segments, intensity = cue
             self.player.start(segments, intensity, now_ticks)
             device.cue_now_started(cue_id, self.clock.device_us(now_ticks))
         self.arm(now_ticks)
@@ -113,7 +113,7 @@ class Runtime:
         if self.wake == CUE:
             played = self.device.fire(self.clock.device_us(at_ticks))
             if played:
-                _, segments, intensity = played[-1]  # a new pattern replaces the one playing
+                segments, intensity = played[-1][3:]  # a new pattern replaces the one playing
                 self.player.start(segments, intensity, at_ticks)
         elif self.wake == SWITCH:
             self.player.advance()
