@@ -57,9 +57,11 @@ def node_or_skip() -> str:
 
 
 class MicroPython:
-    def __init__(self, node: str) -> None:
+    """One MicroPython; `extra` maps more files into it (`SOURCE=TARGET`, as LAYOUT)."""
+
+    def __init__(self, node: str, extra: tuple[str, ...] = ()) -> None:
         self._process = subprocess.Popen(
-            [node, str(RUNNER), *LAYOUT],
+            [node, str(RUNNER), *LAYOUT, *extra],
             cwd=HERE,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -23,7 +23,7 @@ function copyTree(source, target) {
     const to = `${target}/${entry.name}`;
     if (entry.isDirectory()) {
       if (entry.name !== "__pycache__" && entry.name !== "node_modules") copyTree(from, to);
-    } else if (entry.name.endsWith(".py")) {
+    } else if (entry.name.endsWith(".py") || entry.name.endsWith(".mpy")) {
       mp.FS.writeFile(to, fs.readFileSync(from));
     }
   }
