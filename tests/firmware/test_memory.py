@@ -17,7 +17,8 @@ MEASURE = """
 import gc, json, time
 gc.collect()
 start = gc.mem_alloc()
-from firmware_protocol.micropython.core import battery, button, codec, device, framing, runtime, wire
+from firmware_protocol.micropython.core import battery, button, codec, device, framing
+from firmware_protocol.micropython.core import runtime, wire
 gc.collect()
 imported = gc.mem_alloc()
 from tests.firmware.exchange import PATTERNS, cues, segment_bytes
