@@ -16,11 +16,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-SERVICE = "16fe0001-d9f1-4716-8d9d-6ad8ba88f277"
-CONTROL = "16fe0002-d9f1-4716-8d9d-6ad8ba88f277"
-DATA = "16fe0003-d9f1-4716-8d9d-6ad8ba88f277"
-EVENT = "16fe0004-d9f1-4716-8d9d-6ad8ba88f277"
-INFO = "16fe0005-d9f1-4716-8d9d-6ad8ba88f277"
+SERVICE, CONTROL, DATA = wire.SERVICE_UUID, wire.CONTROL_UUID, wire.DATA_UUID
+EVENT, INFO = wire.EVENT_UUID, wire.INFO_UUID
 ADVERTISING_INTERVAL_US = 200_000
 WRITE_BUFFER = 256  # the largest value a hub writes: 244 at MTU 247
 
