@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean mosquitto node
+.PHONY: demo test lint bench clean mosquitto node micropython
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "backstretch needs Python 3.11 or newer")'
@@ -35,8 +35,16 @@ node:
 	    echo "The tests need Node.js and npm: sudo apt-get install nodejs npm"; exit 1; \
 	  fi; }
 
+# MicroPython's WebAssembly port (pinned in tests/firmware/package-lock.json) runs the
+# reference firmware's core in the tests.
+MICROPYTHON_WASM := tests/firmware/node_modules/@micropython/micropython-webassembly-pyscript
+
+micropython: node
+	@test -f $(MICROPYTHON_WASM)/micropython.wasm || \
+	  (cd tests/firmware && npm ci --no-audit --no-fund --loglevel=error)
+
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-test: $(STAMP) mosquitto node
+test: $(STAMP) mosquitto node micropython
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
@@ -55,4 +63,4 @@ bench: $(STAMP) mosquitto
 	$(PY) bench/mqtt_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/firmware/node_modules

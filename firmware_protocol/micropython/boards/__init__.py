@@ -1,0 +1,1 @@
+"""Per-board wiring; main.py names the one to use."""
