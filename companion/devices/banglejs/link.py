@@ -17,20 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import math
-import random
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from bleak import BleakClient
-from bleak.backends.client import BaseBleakClient
-from bleak.backends.device import BLEDevice
-from bleak.exc import BleakError
 
-from companion.clocks import Clock
 from companion.devices.banglejs.console import (
     CLEAR_LINE,
     NUS_RX_UUID,
@@ -43,12 +38,10 @@ from companion.devices.banglejs.console import (
 )
 from companion.devices.banglejs.patterns import pattern_table
 from companion.devices.capabilities import Capabilities, Timing
-from companion.devices.link import Delivery, DeviceLink, LinkStatus, TimedCue
-from companion.devices.link_options import LinkOptions
-from companion.devices.serving import serve_rounds
-from companion.devices.supervisor import Supervisor
+from companion.devices.link import Delivery, LinkStatus, TimedCue
+from companion.devices.supervised import SupervisedLink
 from companion.errors import DeviceError, PermanentLinkError
-from companion.events import BatteryChanged, ButtonPressed, CueExecuted, EventSink
+from companion.events import BatteryChanged, ButtonPressed, CueExecuted
 from firmware_protocol.clock import ClockEstimator, SampleVerdict
 from firmware_protocol.patterns import pattern_id
 
@@ -82,40 +75,14 @@ CAPABILITIES = Capabilities(
 )
 
 
-class BangleLink(DeviceLink):
+class BangleLink(SupervisedLink):
     """A link to one Bangle.js watch."""
 
-    def __init__(
-        self,
-        device: BLEDevice | str,
-        *,
-        name: str = "",
-        backend: type[BaseBleakClient] | None = None,
-        options: LinkOptions | None = None,
-        clock: Clock = time.monotonic,
-        rng: random.Random | None = None,
-        rssi: int | None = None,
-    ) -> None:
-        self._device = device
-        self._address = device if isinstance(device, str) else device.address
-        self._name = name or (device.name if isinstance(device, BLEDevice) else "") or ""
-        self._backend = backend
-        self.options = options or LinkOptions()
-        self._clock = clock
-        self._rssi = rssi
-        self._supervisor = Supervisor(
-            self,
-            device_id=self._address,
-            name=lambda: self._name,
-            profile=PROFILE,
-            options=self.options,
-            rng=rng,
-        )
-        self._client: BleakClient | None = None
+    profile = PROFILE
+
+    def prepare(self) -> None:
         self._chunk = 20
-        self._publish: EventSink = lambda _event: None
         self._reader = ConsoleReader()
-        self._battery: int | None = None
         self._battery_at = -math.inf
         self._estimator = ClockEstimator(window=CLOCK_WINDOW)
         self._last_ping = 0.0
@@ -132,26 +99,13 @@ class BangleLink(DeviceLink):
         self._stop_needed = False
         self._alerts: list[str] = []
         self._resync_now = False
-        self._wake = asyncio.Event()
-        self._disconnected = asyncio.Event()
-        self._closed = asyncio.Event()
 
     # -- engine-facing, non-blocking -------------------------------------------------
 
     @property
-    def id(self) -> str:
-        return self._address
-
-    @property
     def status(self) -> LinkStatus:
         quality = self._estimator.quality(self._clock()) if self._estimator.synced else None
-        return LinkStatus(
-            id=self._address,
-            name=self._name,
-            profile=PROFILE,
-            state=self._supervisor.state,
-            battery=self._battery,
-            rssi=self._rssi,
+        return self.link_status(
             clock_rtt_ms=round(quality.min_rtt_s * 1000, 2) if quality else None,
             clock_drift_ppm=round(quality.drift_ppm, 1) if quality else None,
         )
@@ -159,14 +113,7 @@ class BangleLink(DeviceLink):
     @property
     def capabilities(self) -> Capabilities:
         if self.options.delivery is Delivery.IMMEDIATE:
-            return Capabilities(
-                Timing.HOST,
-                CAPABILITIES.reports_played,
-                CAPABILITIES.has_button,
-                CAPABILITIES.reports_battery,
-                CAPABILITIES.pulse_ms,
-                CAPABILITIES.intensity_levels,
-            )
+            return dataclasses.replace(CAPABILITIES, timing=Timing.HOST)
         return CAPABILITIES
 
     def play(self, cues: Sequence[TimedCue]) -> None:
@@ -193,58 +140,21 @@ class BangleLink(DeviceLink):
     def holds_until(self) -> float:
         return self._pending[0].deadline if self._pending else math.inf
 
-    async def run(self, publish: EventSink) -> None:
-        self._publish = publish
-        await self._supervisor.run(publish)
-
-    @property
-    def failure(self) -> str | None:
-        return self._supervisor.failure
-
-    async def close(self) -> None:
-        self._closed.set()
-        self._supervisor.close()
-        client = self._client
-        if client is not None and client.is_connected:
-            with contextlib.suppress(BleakError, TimeoutError, OSError, DeviceError):
-                if self._stop_needed or self._loaded:
-                    await self._run("BS.x()")
-                await client.disconnect()
-        self._wake.set()
-
-    def describe(self) -> str:
-        return f"{self._name} ({self._address})" if self._name else self._address
+    async def say_goodbye(self) -> None:
+        if self._stop_needed or self._loaded:
+            with contextlib.suppress(DeviceError):
+                await self._run("BS.x()")
 
     # -- connecting ------------------------------------------------------------------
 
-    async def open(self, *, first: bool) -> None:
-        self._disconnected.clear()
+    async def set_up(self, client: BleakClient, *, first: bool) -> None:
         self._reader = ConsoleReader()
-        client = BleakClient(
-            self._device,
-            disconnected_callback=lambda _client: self._disconnected.set(),
-            timeout=self.options.connect_timeout_s,
-            backend=self._backend,
-        )
-        await client.connect()
-        self._client = client
         # Writes go in chunks of one ATT payload (20 bytes at the default MTU).
         self._chunk = max(20, client.mtu_size - 3)
-        try:
-            await self._set_up(client, first=first)
-        except BaseException:
-            with contextlib.suppress(BleakError, TimeoutError, OSError):
-                await client.disconnect()
-            self._client = None
-            raise
-
-    async def _set_up(self, client: BleakClient, *, first: bool) -> None:
         if NUS_SERVICE_UUID not in {s.uuid for s in client.services}:
             raise PermanentLinkError(
                 f"{self.describe()} is not a Bangle.js: it has no Nordic UART service"
             )
-        if not self._name:
-            self._name = client.name
         await client.start_notify(NUS_TX_UUID, self._on_notify)
         await self._write(CLEAR_LINE)
         running = await self._player_version()
@@ -355,23 +265,7 @@ class BangleLink(DeviceLink):
 
     # -- serving a connection --------------------------------------------------------
 
-    async def serve(self) -> str:
-        try:
-            return await serve_rounds(
-                self._deliver,
-                wake=self._wake,
-                disconnected=self._disconnected,
-                closed=self._closed,
-                describe=self.describe,
-                log=log,
-            )
-        finally:
-            client, self._client = self._client, None
-            if client is not None and client.is_connected and not self._closed.is_set():
-                with contextlib.suppress(BleakError, TimeoutError, OSError):
-                    await client.disconnect()
-
-    async def _deliver(self) -> float:
+    async def deliver(self) -> float:
         """One round of console work; returns how long to wait before the next."""
         now = self._clock()
         if self._stop_needed:

@@ -14,29 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import logging
 import math
-import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bleak import BleakClient
-from bleak.backends.client import BaseBleakClient
-from bleak.backends.device import BLEDevice
-from bleak.exc import BleakError
 
-from companion.clocks import Clock
 from companion.devices.capabilities import Capabilities, Timing
 from companion.devices.host_timing import sleep_until
 from companion.devices.ias.patterns import BUZZ_MS, rhythm
-from companion.devices.link import DeviceLink, LinkStatus, TimedCue
-from companion.devices.link_options import LinkOptions
-from companion.devices.serving import serve_rounds
-from companion.devices.supervisor import Supervisor
+from companion.devices.link import LinkStatus, TimedCue
+from companion.devices.supervised import SupervisedLink
 from companion.errors import PermanentLinkError
-from companion.events import BatteryChanged, EventSink
+from companion.events import BatteryChanged
 from firmware_protocol import gatt
 
 log = logging.getLogger(__name__)
@@ -82,37 +73,12 @@ class _Buzz:
     deadline: float
 
 
-class AlertLink(DeviceLink):
+class AlertLink(SupervisedLink):
     """A link to one band with the Immediate Alert service."""
 
-    def __init__(
-        self,
-        device: BLEDevice | str,
-        *,
-        name: str = "",
-        backend: type[BaseBleakClient] | None = None,
-        options: LinkOptions | None = None,
-        clock: Clock = time.monotonic,
-        rng: random.Random | None = None,
-        rssi: int | None = None,
-    ) -> None:
-        self._device = device
-        self._address = device if isinstance(device, str) else device.address
-        self._name = name or (device.name if isinstance(device, BLEDevice) else "") or ""
-        self._backend = backend
-        self.options = options or LinkOptions()
-        self._clock = clock
-        self._rssi = rssi
-        self._supervisor = Supervisor(
-            self,
-            device_id=self._address,
-            name=lambda: self._name,
-            profile=PROFILE,
-            options=self.options,
-            rng=rng,
-        )
-        self._client: BleakClient | None = None
-        self._publish: EventSink = lambda _event: None
+    profile = PROFILE
+
+    def prepare(self) -> None:
         # Buzzes still to send, by when they should be felt.
         self._buzzes: list[_Buzz] = []
         self._min_rtt_s: float | None = None
@@ -121,32 +87,15 @@ class AlertLink(DeviceLink):
         self._begun: int | None = None
         self._last_at = -math.inf
         self._has_battery = False
-        self._battery: int | None = None
         self._battery_at = -math.inf
-        self._wake = asyncio.Event()
-        self._disconnected = asyncio.Event()
-        self._closed = asyncio.Event()
 
     # -- engine-facing, non-blocking -------------------------------------------------
 
     @property
-    def id(self) -> str:
-        return self._address
-
-    @property
     def status(self) -> LinkStatus:
         rtt = self._min_rtt_s
-        return LinkStatus(
-            id=self._address,
-            name=self._name,
-            profile=PROFILE,
-            state=self._supervisor.state,
-            battery=self._battery,
-            rssi=self._rssi,
-            clock_rtt_ms=round(rtt * 1000, 2) if rtt is not None else None,
-            # The band has no clock the hub can read.
-            clock_drift_ppm=None,
-        )
+        # The band has no clock the hub can read: no drift.
+        return self.link_status(clock_rtt_ms=round(rtt * 1000, 2) if rtt is not None else None)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -183,14 +132,6 @@ class AlertLink(DeviceLink):
         # The band holds nothing: the hub is needed for the next buzz of the session.
         return next((b.deadline for b in self._buzzes if b.cue_id >= 0), math.inf)
 
-    async def run(self, publish: EventSink) -> None:
-        self._publish = publish
-        await self._supervisor.run(publish)
-
-    @property
-    def failure(self) -> str | None:
-        return self._supervisor.failure
-
     async def close(self) -> None:
         # The band holds nothing: a pattern under way (the end cue's) needs us to finish it,
         # and the last buzz sent needs the link a moment longer to land.
@@ -198,49 +139,20 @@ class AlertLink(DeviceLink):
         until = max([*rest, self._last_at]) + self._one_way() + LANDING_S
         if self._client is not None and until > self._clock():
             await asyncio.sleep(min(FINISH_LIMIT_S, until - self._clock()))
-        self._closed.set()
-        self._supervisor.close()
         self._buzzes.clear()
-        client = self._client
-        if client is not None and client.is_connected:
-            with contextlib.suppress(BleakError, TimeoutError, OSError):
-                await client.disconnect()
-        self._wake.set()
-
-    def describe(self) -> str:
-        return f"{self._name} ({self._address})" if self._name else self._address
+        await super().close()
 
     def _one_way(self) -> float:
         return self._min_rtt_s / 2 if self._min_rtt_s is not None else 0.0
 
     # -- connecting ------------------------------------------------------------------
 
-    async def open(self, *, first: bool) -> None:
-        self._disconnected.clear()
-        client = BleakClient(
-            self._device,
-            disconnected_callback=lambda _client: self._disconnected.set(),
-            timeout=self.options.connect_timeout_s,
-            backend=self._backend,
-        )
-        await client.connect()
-        self._client = client
-        try:
-            await self._set_up(client, first=first)
-        except BaseException:
-            with contextlib.suppress(BleakError, TimeoutError, OSError):
-                await client.disconnect()
-            self._client = None
-            raise
-
-    async def _set_up(self, client: BleakClient, *, first: bool) -> None:
+    async def set_up(self, client: BleakClient, *, first: bool) -> None:
         services = {service.uuid for service in client.services}
         if IMMEDIATE_ALERT_SERVICE_UUID not in services:
             raise PermanentLinkError(
                 f"{self.describe()} cannot be buzzed: it has no Immediate Alert service"
             )
-        if not self._name:
-            self._name = client.name
         self._has_battery = gatt.BATTERY_SERVICE_UUID in services
         probe = self._probe_characteristic(client)
         if probe is not None and (first or self._min_rtt_s is None):
@@ -279,23 +191,7 @@ class AlertLink(DeviceLink):
 
     # -- serving a connection --------------------------------------------------------
 
-    async def serve(self) -> str:
-        try:
-            return await serve_rounds(
-                self._deliver,
-                wake=self._wake,
-                disconnected=self._disconnected,
-                closed=self._closed,
-                describe=self.describe,
-                log=log,
-            )
-        finally:
-            client, self._client = self._client, None
-            if client is not None and client.is_connected and not self._closed.is_set():
-                with contextlib.suppress(BleakError, TimeoutError, OSError):
-                    await client.disconnect()
-
-    async def _deliver(self) -> float:
+    async def deliver(self) -> float:
         """Send the next buzz at its moment; returns how long to wait before the next round."""
         client = self._client
         if client is None:
