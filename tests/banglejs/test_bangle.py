@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,57 +18,22 @@ from companion.cli import main
 from companion.devices.banglejs import link as link_module
 from companion.devices.banglejs.console import ConsoleReader, player_source
 from companion.devices.banglejs.link import PLAYER_VERSION
-from companion.devices.bumble_backend import BumbleCentral, open_central
-from companion.devices.radio import Radio
 from companion.errors import DeviceNotFoundError
 from companion.events import HubEvent, Subscription
 from companion.hub import Hub
 from companion.session.engine import SessionResult, SessionState
 from routines import load_library
-from simulator import LocalLink, Pulse, SimOptions
+from simulator import Pulse, SimOptions
 from simulator.bangle import ALERT_ID, SimulatedBangle
-from simulator.radio import new_link
+from tests.air import Air, bangles, next_of, open_air
 
 WATCH = SimOptions(profile="banglejs", seed=7)
 
 
-@dataclass
-class Air:
-    link: LocalLink
-    central: BumbleCentral
-    watches: list[SimulatedBangle]
-
-    @property
-    def radio(self) -> Radio:
-        central = self.central
-        return Radio(central.scanner_backend, central.client_backend, central=central)
-
-    async def start(
-        self, options: SimOptions = WATCH, on_pulse: Callable[[Pulse], None] | None = None
-    ) -> SimulatedBangle:
-        watch = SimulatedBangle(options, self.link, on_pulse=on_pulse)
-        await watch.start()
-        self.watches.append(watch)
-        return watch
-
-
 @pytest.fixture
-async def air() -> AsyncIterator[Air]:
-    link = new_link()
-    central = await open_central(link=link, seed=5)
-    air = Air(link, central, [])
-    yield air
-    await central.close()
-    for watch in air.watches:
-        await watch.stop()
-
-
-async def next_of(events: Subscription, event_type: str, timeout: float = 30) -> HubEvent:
-    async with asyncio.timeout(timeout):
-        while True:
-            event = await events.get()
-            if event.event_type == event_type:
-                return event
+async def air() -> AsyncIterator[Air[SimulatedBangle]]:
+    async with open_air(bangles) as air:
+        yield air
 
 
 def played(watch: SimulatedBangle) -> list[int]:
@@ -76,7 +41,11 @@ def played(watch: SimulatedBangle) -> list[int]:
 
 
 async def session(
-    air: Air, watch: SimulatedBangle, *, exercises: tuple[str, ...] = ("sphinx",), speed: float = 2
+    air: Air[SimulatedBangle],
+    watch: SimulatedBangle,
+    *,
+    exercises: tuple[str, ...] = ("sphinx",),
+    speed: float = 2,
 ) -> tuple[Hub, Subscription]:
     hub = Hub(load_library(None), abort_after_s=60)
     events = hub.bus.subscribe()
@@ -115,7 +84,9 @@ def test_only_tagged_json_lines_are_the_players() -> None:
     assert reader.feed(b'{"bs": broken}\r\n[1,2]\r\n') == []
 
 
-async def test_a_session_plays_every_cue_on_the_watch_and_each_is_reported(air: Air) -> None:
+async def test_a_session_plays_every_cue_on_the_watch_and_each_is_reported(
+    air: Air[SimulatedBangle],
+) -> None:
     # A crystal 200 ppm fast and a clock far from the hub's: the sync finds both.
     watch = await air.start(replace(WATCH, clock_ppm=200, clock_offset_s=12345.0))
     hub, events = await session(air, watch, exercises=("sphinx", "belly-lift"))
@@ -139,8 +110,8 @@ async def test_a_session_plays_every_cue_on_the_watch_and_each_is_reported(air: 
     assert left[-1] == "0:00"
 
 
-async def test_the_clock_face_comes_back_when_the_session_ends(air: Air) -> None:
-    watch = await air.start()
+async def test_the_clock_face_comes_back_when_the_session_ends(air: Air[SimulatedBangle]) -> None:
+    watch = await air.start(WATCH)
     hub, _events = await session(air, watch, speed=4)
     result = await finish(hub)
     assert result.status is SessionState.COMPLETED
@@ -151,8 +122,8 @@ async def test_the_clock_face_comes_back_when_the_session_ends(air: Air) -> None
     assert watch.resets == 1
 
 
-async def test_an_older_player_on_the_watch_is_replaced(air: Air) -> None:
-    watch = await air.start()
+async def test_an_older_player_on_the_watch_is_replaced(air: Air[SimulatedBangle]) -> None:
+    watch = await air.start(WATCH)
     # What an earlier release of the hub left running: its own version, timers, a button.
     watch.console('var BS={v:"bs0",T:{},c:function(){}};setWatch(function(){},BTN1,{})')
     hub = Hub(load_library(None))
@@ -172,7 +143,7 @@ async def test_an_older_player_on_the_watch_is_replaced(air: Air) -> None:
     assert watch.uploads == 1
 
 
-async def test_a_drop_shorter_than_the_lead_time_loses_nothing(air: Air) -> None:
+async def test_a_drop_shorter_than_the_lead_time_loses_nothing(air: Air[SimulatedBangle]) -> None:
     watch = await air.start(replace(WATCH, drops=((4.0, 2.0),), latency_ms=20, jitter_ms=20))
     hub, events = await session(air, watch, exercises=("sphinx", "belly-lift"))
     lost = await next_of(events, "device_lost")
@@ -186,8 +157,10 @@ async def test_a_drop_shorter_than_the_lead_time_loses_nothing(air: Air) -> None
     assert watch.uploads == 1
 
 
-async def test_a_watch_reset_mid_session_gets_the_player_and_the_rest_again(air: Air) -> None:
-    watch = await air.start()
+async def test_a_watch_reset_mid_session_gets_the_player_and_the_rest_again(
+    air: Air[SimulatedBangle],
+) -> None:
+    watch = await air.start(WATCH)
     hub, events = await session(air, watch, exercises=("sphinx", "belly-lift"))
     for _ in range(3):
         await next_of(events, "cue_executed")
@@ -203,8 +176,8 @@ async def test_a_watch_reset_mid_session_gets_the_player_and_the_rest_again(air:
     assert len(set(notes)) >= len(planned) - 3
 
 
-async def test_set_time_mid_session_moves_no_cue(air: Air) -> None:
-    watch = await air.start()
+async def test_set_time_mid_session_moves_no_cue(air: Air[SimulatedBangle]) -> None:
+    watch = await air.start(WATCH)
     hub, events = await session(air, watch, exercises=("sphinx", "belly-lift"))
     for _ in range(3):
         await next_of(events, "cue_executed")
@@ -215,7 +188,7 @@ async def test_set_time_mid_session_moves_no_cue(air: Air) -> None:
 
 
 async def test_button_presses_battery_and_a_reminder(
-    air: Air, monkeypatch: pytest.MonkeyPatch
+    air: Air[SimulatedBangle], monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
     alerted = asyncio.Event()
@@ -249,7 +222,7 @@ async def test_button_presses_battery_and_a_reminder(
     assert alert.pattern == "reminder"
 
 
-async def test_a_watch_held_by_a_phone_is_explained(air: Air) -> None:
+async def test_a_watch_held_by_a_phone_is_explained(air: Air[SimulatedBangle]) -> None:
     watch = await air.start(replace(WATCH, held=True))
     hub = Hub(load_library(None))
     with pytest.raises(DeviceNotFoundError, match="Gadgetbridge"):

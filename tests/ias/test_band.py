@@ -6,73 +6,38 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from companion.cli import main
-from companion.devices.bumble_backend import BumbleCentral, open_central
 from companion.devices.capabilities import Timing
 from companion.devices.ias.patterns import MIN_GAP_MS, RHYTHMS, rhythm
-from companion.devices.radio import Radio
 from companion.errors import PermanentLinkError
-from companion.events import HubEvent, Subscription
+from companion.events import HubEvent
 from companion.hub import Hub
 from companion.session.engine import PlannedCue, SessionResult, SessionState
 from companion.session.figures import first_in_windows
 from firmware_protocol.patterns import PATTERNS
 from routines import load_library
-from simulator import LocalLink, Pulse, SimOptions
+from simulator import Pulse, SimOptions
 from simulator.band import SimulatedBand
 from simulator.bangle import SimulatedBangle
-from simulator.radio import new_link
+from tests.air import Air, bands, open_air
 
 BAND = SimOptions(profile="ias", seed=11)
 
 
-@dataclass
-class Air:
-    link: LocalLink
-    central: BumbleCentral
-    bands: list[SimulatedBand | SimulatedBangle]
-
-    @property
-    def radio(self) -> Radio:
-        central = self.central
-        return Radio(central.scanner_backend, central.client_backend, central=central)
-
-    async def start(
-        self, options: SimOptions = BAND, on_pulse: Callable[[Pulse], None] | None = None
-    ) -> SimulatedBand:
-        band = SimulatedBand(options, self.link, on_pulse=on_pulse)
-        await band.start()
-        self.bands.append(band)
-        return band
-
-
 @pytest.fixture
-async def air() -> AsyncIterator[Air]:
-    link = new_link()
-    central = await open_central(link=link, seed=5)
-    air = Air(link, central, [])
-    yield air
-    await central.close()
-    for band in air.bands:
-        await band.stop()
-
-
-async def next_of(events: Subscription, event_type: str, timeout: float = 30) -> HubEvent:
-    async with asyncio.timeout(timeout):
-        while True:
-            event = await events.get()
-            if event.event_type == event_type:
-                return event
+async def air() -> AsyncIterator[Air[SimulatedBand]]:
+    async with open_air(bands) as air:
+        yield air
 
 
 async def run_session(
-    air: Air, band: SimulatedBand, *, speed: float = 2
+    air: Air[SimulatedBand], band: SimulatedBand, *, speed: float = 2
 ) -> tuple[SessionResult, list[HubEvent]]:
     hub = Hub(load_library(None), abort_after_s=60)
     events = hub.bus.subscribe()
@@ -121,7 +86,9 @@ def test_a_cues_onset_is_the_first_buzz_in_its_window() -> None:
     assert first_in_windows(plan, []) == {}
 
 
-async def test_a_session_buzzes_each_cues_rhythm_host_timed_and_unreported(air: Air) -> None:
+async def test_a_session_buzzes_each_cues_rhythm_host_timed_and_unreported(
+    air: Air[SimulatedBand],
+) -> None:
     band = await air.start(replace(BAND, latency_ms=10, jitter_ms=5))
     result, events = await run_session(air, band)
     assert result.status is SessionState.COMPLETED
@@ -139,7 +106,7 @@ async def test_a_session_buzzes_each_cues_rhythm_host_timed_and_unreported(air: 
     assert band.notifications == sum(counts.values())
 
 
-async def test_the_link_says_what_the_band_can_do(air: Air) -> None:
+async def test_the_link_says_what_the_band_can_do(air: Air[SimulatedBand]) -> None:
     band = await air.start(replace(BAND, battery_pct=64))
     hub = Hub(load_library(None))
     try:
@@ -159,7 +126,9 @@ async def test_the_link_says_what_the_band_can_do(air: Air) -> None:
         await hub.close()
 
 
-async def test_a_drop_pauses_the_session_since_the_band_holds_nothing(air: Air) -> None:
+async def test_a_drop_pauses_the_session_since_the_band_holds_nothing(
+    air: Air[SimulatedBand],
+) -> None:
     band = await air.start(replace(BAND, drops=((6.0, 2.0),)))
     result, events = await run_session(air, band, speed=1)
     kinds = [e.event_type for e in events]
@@ -172,7 +141,7 @@ async def test_a_drop_pauses_the_session_since_the_band_holds_nothing(air: Air) 
     assert counts == {cue.cue_id: len(rhythm(cue.cue)) for cue in result.planned}
 
 
-async def test_a_reminder_plays_as_a_sequence_of_alerts(air: Air) -> None:
+async def test_a_reminder_plays_as_a_sequence_of_alerts(air: Air[SimulatedBand]) -> None:
     heard: list[Pulse] = []
     done = asyncio.Event()
 
@@ -181,7 +150,7 @@ async def test_a_reminder_plays_as_a_sequence_of_alerts(air: Air) -> None:
         if len(heard) == len(rhythm("reminder")):
             done.set()
 
-    band = await air.start(on_pulse=on_pulse)
+    band = await air.start(BAND, on_pulse=on_pulse)
     hub = Hub(load_library(None))
     try:
         await hub.connect(air.radio, [band.name], timeout=10)
@@ -195,7 +164,7 @@ async def test_a_reminder_plays_as_a_sequence_of_alerts(air: Air) -> None:
     assert [p.pattern for p in heard] == ["alert"] * 4
 
 
-async def test_a_muted_band_shows_every_alert_and_buzzes_none(air: Air) -> None:
+async def test_a_muted_band_shows_every_alert_and_buzzes_none(air: Air[SimulatedBand]) -> None:
     band = await air.start(replace(BAND, muted=True))
     result, _events = await run_session(air, band, speed=4)
     assert result.status is SessionState.COMPLETED
@@ -205,16 +174,18 @@ async def test_a_muted_band_shows_every_alert_and_buzzes_none(air: Air) -> None:
     assert result.figures.executed is None
 
 
-async def test_a_device_named_like_a_band_without_the_service_is_refused(air: Air) -> None:
+async def test_a_device_named_like_a_band_without_the_service_is_refused(
+    air: Air[SimulatedBand],
+) -> None:
     impostor = SimulatedBangle(SimOptions(profile="banglejs", name="InfiniTime-0000"), air.link)
     await impostor.start()
-    air.bands.append(impostor)
     hub = Hub(load_library(None))
     try:
         with pytest.raises(PermanentLinkError, match="has no Immediate Alert service"):
             await hub.connect(air.radio, [impostor.name], timeout=10)
     finally:
         await hub.close()
+        await impostor.stop()
 
 
 def test_the_session_command_on_a_simulated_band(

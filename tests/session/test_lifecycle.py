@@ -12,58 +12,22 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from companion.devices.bumble_backend import BumbleCentral, open_central
-from companion.devices.radio import Radio
 from companion.errors import PermanentLinkError
-from companion.events import EventSink, HubEvent, Subscription
+from companion.events import EventSink
 from companion.hub import Hub
 from companion.session.engine import SessionState
 from routines import load_library
-from simulator import LocalLink, SimOptions, SimulatedWearable
-from simulator.radio import new_link
+from simulator import SimOptions, SimulatedWearable
+from tests.air import Air, next_of, open_air, wearables
 from tests.session.links import RecordingLink
 
 LATE = "BackStretch-LATE"
 
 
-@dataclass
-class Air:
-    """A virtual link the test can start more wearables on, and the hub's radio on it."""
-
-    link: LocalLink
-    central: BumbleCentral
-    wearables: list[SimulatedWearable]
-
-    @property
-    def radio(self) -> Radio:
-        return Radio(
-            self.central.scanner_backend, self.central.client_backend, central=self.central
-        )
-
-    async def start(self, options: SimOptions) -> SimulatedWearable:
-        wearable = SimulatedWearable(options, self.link)
-        await wearable.start()
-        self.wearables.append(wearable)
-        return wearable
-
-
 @pytest.fixture
-async def air() -> AsyncIterator[Air]:
-    link = new_link()
-    central = await open_central(link=link, seed=3)
-    air = Air(link, central, [])
-    yield air
-    await central.close()
-    for wearable in air.wearables:
-        await wearable.stop()
-
-
-async def next_of(events: Subscription, event_type: str, timeout: float = 30) -> HubEvent:
-    async with asyncio.timeout(timeout):
-        while True:
-            event = await events.get()
-            if event.event_type == event_type:
-                return event
+async def air() -> AsyncIterator[Air[SimulatedWearable]]:
+    async with open_air(wearables, seed=3) as air:
+        yield air
 
 
 def played(wearable: SimulatedWearable) -> list[int]:
@@ -71,7 +35,7 @@ def played(wearable: SimulatedWearable) -> list[int]:
 
 
 async def test_a_missing_wearable_never_holds_up_the_other_and_joins_mid_session(
-    air: Air, caplog: pytest.LogCaptureFixture
+    air: Air[SimulatedWearable], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     first = await air.start(SimOptions(name="BackStretch-HERE", seed=1))
@@ -102,7 +66,9 @@ async def test_a_missing_wearable_never_holds_up_the_other_and_joins_mid_session
     assert joined[0] > planned[2]
 
 
-async def test_a_session_started_right_after_well_done_keeps_its_wearable(air: Air) -> None:
+async def test_a_session_started_right_after_well_done_keeps_its_wearable(
+    air: Air[SimulatedWearable],
+) -> None:
     wearable = await air.start(SimOptions(seed=4))
     hub = Hub(load_library(None))
     events = hub.bus.subscribe()
@@ -129,7 +95,9 @@ async def test_a_session_started_right_after_well_done_keeps_its_wearable(air: A
     assert sorted(set(again)) == [cue.cue_id for cue in result.planned]
 
 
-async def test_skipping_past_the_last_exercise_is_partial_and_stop_is_stopped(air: Air) -> None:
+async def test_skipping_past_the_last_exercise_is_partial_and_stop_is_stopped(
+    air: Air[SimulatedWearable],
+) -> None:
     await air.start(SimOptions(seed=5))
     hub = Hub(load_library(None))
     events = hub.bus.subscribe()
