@@ -62,13 +62,14 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 # Benchmarks print JSON; they take minutes (cue accuracy runs whole sessions in real time).
-bench: $(STAMP) mosquitto
+bench: $(STAMP) mosquitto debootstrap
 	$(PY) bench/fuzz_protocol.py
 	$(PY) bench/ble_link.py
 	$(PY) bench/cue_accuracy.py
 	$(PY) bench/cue_accuracy.py --devices 8 --modes scheduled
 	$(PY) bench/idle.py
 	$(PY) bench/mqtt_latency.py
+	$(PY) bench/ha_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -24,6 +24,10 @@ def hub_environment(directory: Path) -> dict[str, str]:
     return env
 
 
+# The hub's entities that Home Assistant creates disabled (they change too often to record).
+DISABLED_BY_DEFAULT = frozenset({"phase"})
+
+
 def entity_ids(hub_id: str) -> dict[str, str]:
     """The entity id Home Assistant gives each of the hub's entities, by component key."""
     from companion.mqtt.discovery import entity_slug

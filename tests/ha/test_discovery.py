@@ -13,7 +13,7 @@ from companion.mqtt import MqttSettings
 from companion.mqtt.discovery import discovery_payload
 from routines import load_library
 from tests.ha.hass import HomeAssistant, assert_clean_log, eventually
-from tests.ha.hub import HubProcess, entity_ids
+from tests.ha.hub import DISABLED_BY_DEFAULT, HubProcess, entity_ids
 
 pytestmark = pytest.mark.ha
 
@@ -82,6 +82,10 @@ def test_the_expectations_cover_every_entity_we_announce() -> None:
     payload = discovery_payload(MqttSettings.from_url("mqtt://h"), ["x"], "0")
     assert {expected.key for expected in EXPECTED} == set(payload["cmps"])
     assert set(entity_ids("h")) == set(payload["cmps"])
+    assert DISABLED == DISABLED_BY_DEFAULT
+    assert {
+        key for key, cmp in payload["cmps"].items() if cmp.get("enabled_by_default") is False
+    } == DISABLED
 
 
 async def available(home: HomeAssistant, hub_id: str) -> bool:

@@ -5,16 +5,23 @@ These need no root and run with `make test`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 
+import pytest
+
+from tests.ha import root as root_module
 from tests.ha.hass import LogRecord, our_problems, parse_log
 from tests.ha.root import (
     CONFIG_DIR,
     PIP_CA,
     Bind,
     HaRoot,
+    MissingToolError,
+    NotRootError,
     RootSpec,
     Tools,
+    check_prerequisites,
     debian_mirror,
     default_cache_dir,
     host_debian_mirror,
@@ -160,3 +167,13 @@ def test_the_log_check_keeps_to_our_loggers_and_entities() -> None:
         "homeassistant.components.sensor",
     ]
     assert str(LogRecord("ERROR", "a.b", "m")) == "ERROR [a.b] m"
+
+
+def test_without_root_or_debootstrap_it_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(NotRootError, match="need root"):
+        check_prerequisites()
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(root_module, "_which", lambda name: None if name == "debootstrap" else name)
+    with pytest.raises(MissingToolError, match="debootstrap not installed"):
+        check_prerequisites()
