@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean mosquitto node micropython
+.PHONY: demo test test-ha lint bench clean mosquitto node micropython debootstrap
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "backstretch needs Python 3.11 or newer")'
@@ -48,19 +48,36 @@ test: $(STAMP) mosquitto node micropython
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
+# Home Assistant itself (tests/ha): it runs in a Debian root that debootstrap builds once and
+# the tests cache in $XDG_CACHE_HOME (or ~/.cache)/backstretch/ha-root. Root only; without
+# root or debootstrap the tests skip and say why.
+debootstrap:
+	@command -v debootstrap >/dev/null 2>&1 || test -x /usr/sbin/debootstrap || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing debootstrap (builds the Debian root Home Assistant runs in)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; \
+	  else \
+	    echo "make test-ha needs root and debootstrap (sudo apt-get install debootstrap)"; \
+	  fi; }
+
+test-ha: $(STAMP) mosquitto debootstrap
+	@$(PY) -m pytest tests/ha -m ha $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 # Benchmarks print JSON; they take minutes (cue accuracy runs whole sessions in real time).
-bench: $(STAMP) mosquitto
+bench: $(STAMP) mosquitto debootstrap
 	$(PY) bench/fuzz_protocol.py
 	$(PY) bench/ble_link.py
 	$(PY) bench/cue_accuracy.py
 	$(PY) bench/cue_accuracy.py --devices 8 --modes scheduled
 	$(PY) bench/idle.py
 	$(PY) bench/mqtt_latency.py
+	$(PY) bench/ha_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/firmware/node_modules

@@ -351,10 +351,20 @@ class MqttMirror:
             session = self.hub.session_state.value
             wait = self._last_state_at + self.settings.state_interval_s - loop.time()
             if session == self._last_session and wait > 0:
-                # Coalesce: whatever else happens meanwhile goes out in one message.
-                await asyncio.sleep(wait)
+                await self._gather(wait)
             force, self._force = self._force, False
             self._queue_state(force=force)
+
+    async def _gather(self, wait: float) -> None:
+        """Wait `wait` s so that whatever else happens meanwhile goes out in one message;
+        a change of session state ends the wait (transitions go out at once)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while (left := deadline - loop.time()) > 0:
+            await _wait_event(self._dirty, left)
+            self._dirty.clear()
+            if self.hub.session_state.value != self._last_session:
+                return
 
     def _queue_state(self, *, force: bool) -> None:
         payload = state_payload(self.hub.snapshot())

@@ -34,6 +34,10 @@ from routines import load_library
 from simulator import SimOptions, SimulatedWearable
 
 STARTUP_TIMEOUT_S = 10.0
+# A broker dies with the process that started it (setpriv's parent-death signal), so not
+# even a killed test run leaves one behind. Start it from the main thread: the signal
+# follows the thread that started it.
+_SETPRIV = shutil.which("setpriv")
 
 
 def mosquitto_binary() -> str:
@@ -85,9 +89,10 @@ class Broker:
 
     def start(self) -> None:
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
-            )
+            command = [self.binary, "-c", str(self.config)]
+            if _SETPRIV:
+                command = [_SETPRIV, "--pdeathsig", "KILL", "--", *command]
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -70,3 +70,25 @@ async def test_a_fast_session_is_mirrored_from_discovery_to_completed(
         assert ended["cues_executed"] == ended["cues_planned"]
         # A clean exit says goodbye: offline is the last word on status.
         assert watcher.on(topics.status)[-1].payload == b"offline"
+
+
+async def test_a_transition_goes_out_at_once_while_other_changes_are_gathered(
+    broker: Broker, hub_id: str
+) -> None:
+    """A change that is not a transition (the pace) waits for the next state message; a
+    start arriving meanwhile must not wait with it (Home Assistant showed a Start pressed
+    just after a Stop a quarter of a second late)."""
+    async with (
+        watching(broker, "backstretch/#") as watcher,
+        hub_rig(broker, hub_id, state_interval_s=60.0) as rig,
+    ):
+        topics = Topics.of(rig.settings)
+        await watcher.wait_json(topics.state, session="idle")
+        await rig.mirror.wait_connected()
+        mark = len(watcher.seen)
+        await watcher.publish(topics.command("pace"), "7")
+        await watcher.wait_json(topics.result("pace"), start=mark, status="ok")
+        await watcher.publish(topics.command("session"), "start")
+        # Well within the minute that the pace change waits for.
+        countdown = await watcher.wait_json(topics.state, start=mark, session="countdown")
+        assert countdown["pace_bpm"] == 7.0
