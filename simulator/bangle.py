@@ -247,8 +247,11 @@ class SimulatedBangle(SimulatedPeripheral):
     def _console_out(self, text: str) -> None:
         for line in text.splitlines():
             if line.startswith('{"bs":"e"'):
-                with contextlib.suppress(ValueError, TypeError):
-                    self._started = int(json.loads(line)["i"])
+                with contextlib.suppress(ValueError, TypeError, KeyError):
+                    cue_id = json.loads(line)["i"]
+                    # Only the player's own reports name a cue (a test may print others).
+                    if type(cue_id) is int:
+                        self._started = cue_id
         if self._gatt is not None:
             self.notify(self._gatt.tx, text.encode())
 

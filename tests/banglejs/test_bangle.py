@@ -13,10 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from companion.cli import main
 from companion.devices.banglejs import link as link_module
-from companion.devices.banglejs.console import ConsoleReader, player_source
+from companion.devices.banglejs.console import MAX_LINE, ConsoleReader, player_source
 from companion.devices.banglejs.link import PLAYER_VERSION
 from companion.errors import DeviceNotFoundError
 from companion.events import HubEvent, Subscription
@@ -204,6 +206,15 @@ async def test_button_presses_battery_and_a_reminder(
         [link] = await hub.connect(air.radio, [watch.name], timeout=10)
         assert link.status.battery == 42
         assert link.capabilities.has_button
+        # A watch that prints nonsense in the player's name changes nothing.
+        for line in (
+            '{"bs":"e","i":true,"t":NaN}',
+            '{"bs":"y","g":[1],"t":1e999}',
+            '{"bs":"k","k":"sideways"}',
+            '{"bs":"m","i":"1"}',
+            '{"bs":7}',
+        ):
+            watch.console(f"Bluetooth.println({json.dumps(line)})")
         presses = []
         for kind in ("short", "long", "double"):
             watch.press_button(kind)
@@ -246,3 +257,14 @@ def test_the_session_command_on_a_simulated_bangle(
         row["cue_id"] for row in rows if row["kind"] == "planned"
     }
     assert all(row["device"].startswith("Bangle.js") for row in executed)
+
+
+@given(st.lists(st.binary(max_size=300), max_size=20))
+def test_whatever_a_watch_prints_the_reader_takes_without_failing(chunks: list[bytes]) -> None:
+    reader = ConsoleReader()
+    for chunk in chunks:
+        for message in reader.feed(chunk):
+            assert isinstance(message["bs"], str)
+    # A line that never ends is dropped once it is too long to be ours.
+    reader.feed(b"x" * (MAX_LINE + 1))
+    assert reader.feed(b'\n{"bs":"v","v":"bs3"}\n') == [{"bs": "v", "v": "bs3"}]

@@ -22,7 +22,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from bleak import BleakClient
 
@@ -238,7 +238,7 @@ class BangleLink(SupervisedLink):
                 log.debug("%s: a clock ping was not answered", self.describe())
                 continue
             watch_t = answer.get("t")
-            if not isinstance(watch_t, int | float):
+            if not _is_number(watch_t):
                 continue
             verdict = self._estimator.add(sent, round(watch_t * 1_000_000), received)
             if verdict is SampleVerdict.CLOCK_JUMP:
@@ -257,7 +257,7 @@ class BangleLink(SupervisedLink):
         with contextlib.suppress(TimeoutError):
             answer, _ = await self._ask("b", tag, f"BS.b({tag})")
             level = answer.get("v")
-            if isinstance(level, int | float) and 0 <= level <= 100:
+            if _is_number(level) and 0 <= level <= 100:
                 battery = round(level)
                 if battery != self._battery:
                     self._battery = battery
@@ -396,7 +396,7 @@ class BangleLink(SupervisedLink):
         kind = message.get("bs")
         if kind in ("y", "b"):
             tag = message.get("g")
-            future = self._answers.get((str(kind), tag)) if isinstance(tag, int) else None
+            future = self._answers.get((str(kind), tag)) if _is_id(tag) else None
             if future is not None and not future.done():
                 future.set_result((message, received))
         elif kind == "v":
@@ -412,7 +412,7 @@ class BangleLink(SupervisedLink):
 
     def _on_started(self, message: dict[str, Any]) -> None:
         cue_id, watch_t = message.get("i"), message.get("t")
-        if not isinstance(cue_id, int) or not isinstance(watch_t, int | float):
+        if not _is_id(cue_id) or not _is_number(watch_t):
             return
         cue = self._loaded.pop(cue_id, None)
         if cue is None or not self._estimator.synced:
@@ -427,7 +427,7 @@ class BangleLink(SupervisedLink):
         """The player got a cue already past in its clock: our estimate is off. Re-sync and
         load it again if it is still to come."""
         cue_id = message.get("i")
-        cue = self._loaded.pop(cue_id, None) if isinstance(cue_id, int) else None
+        cue = self._loaded.pop(cue_id, None) if _is_id(cue_id) else None
         if cue is None:
             return
         if cue.deadline > self._clock() + SUSPECT_ONSET_S:
@@ -436,3 +436,13 @@ class BangleLink(SupervisedLink):
             self._wake.set()
         else:
             log.info("%s: cue %d missed its moment", self.describe(), cue.cue_id)
+
+
+# What the watch prints is parsed JSON from a device: check each value's kind before use
+# (JSON's true is an int to Python, and NaN or an infinity would poison the estimate).
+def _is_id(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
