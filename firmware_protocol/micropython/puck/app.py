@@ -2,9 +2,9 @@
 
 Timing: asyncio.sleep_ms has 1 ms granularity and the garbage collector can pause for a few
 milliseconds, so the timeline task collects garbage while idle (more than IDLE_GC_US before
-the next wake-up), sleeps until SPIN_US before it, then spins on ticks_us and switches the
-motor through `runtime.onset`, which allocates nothing: no collection can start between the
-deadline and the motor.
+the next wake-up), sleeps until the board's `spin_us` before it, then spins on ticks_us and
+switches the motor through `runtime.onset`, which allocates nothing: no collection can start
+between the deadline and the motor.
 """
 
 import asyncio
@@ -20,7 +20,6 @@ ticks_ms = time.ticks_ms  # type: ignore[attr-defined]
 ticks_diff = time.ticks_diff  # type: ignore[attr-defined]
 ticks_add = time.ticks_add  # type: ignore[attr-defined]
 
-SPIN_US = 2_000  # wake this early, then poll ticks_us: covers sleep_ms's 1 ms steps
 IDLE_GC_US = 30_000  # collect garbage only when the next wake-up is further than this
 BUTTON_POLL_MS = 10
 BATTERY_EVERY_MS = 30_000
@@ -28,6 +27,7 @@ BATTERY_EVERY_MS = 30_000
 
 class Puck:
     def __init__(self, board: BoardConfig) -> None:
+        self.board = board
         self.motor = motor.build(board)
         self.button = (
             inputs.ButtonPin(board.button_pin, board.button_active_low)
@@ -83,21 +83,22 @@ class Puck:
 
     async def timeline(self) -> None:
         rt = self.runtime
+        spin_us = self.board.spin_us
         while True:
             rt.arm(ticks_us())
             remaining = ticks_diff(rt.wake_at, ticks_us())
-            if rt.wake == runtime.NOTHING or remaining > SPIN_US:
+            if rt.wake == runtime.NOTHING or remaining > spin_us:
                 if remaining > IDLE_GC_US:
                     gc.collect()
                     remaining = ticks_diff(rt.wake_at, ticks_us())
                 self.changed.clear()
-                timeout_ms = max(0, remaining - SPIN_US) // 1000
+                timeout_ms = max(0, remaining - spin_us) // 1000
                 # No contextlib on a board, and MicroPython's asyncio has its own TimeoutError.
                 try:  # noqa: SIM105
                     await asyncio.wait_for_ms(self.changed.wait(), timeout_ms)  # type: ignore[attr-defined]
                 except asyncio.TimeoutError:  # noqa: UP041
                     pass
-                if rt.wake == runtime.NOTHING or ticks_diff(rt.wake_at, ticks_us()) > SPIN_US:
+                if rt.wake == runtime.NOTHING or ticks_diff(rt.wake_at, ticks_us()) > spin_us:
                     continue  # woken by a message, or not there yet: work the plan out again
             # The cue path: small integers only from here to the motor.
             at = rt.wake_at

@@ -90,13 +90,17 @@ class Radio:
 
     def notify(self, frames: list[bytes]) -> None:
         connection = self.connection
-        if connection is None:
+        # aioble forgets the link's handle as soon as it drops, before `serve` wakes to
+        # forget the connection: a reply to the hub's last write lands in between.
+        if connection is None or not connection.is_connected():  # type: ignore[attr-defined]
             return
         for frame in frames:
             try:
                 self._event.notify(connection, frame)
-            except (OSError, ValueError):
-                return  # the hub is gone or not subscribed: what it missed is lost, as SPEC says
+            except (OSError, ValueError, TypeError):
+                # The hub is gone or not subscribed: what it missed is lost, as SPEC says.
+                # (A handle cleared mid-notify is a TypeError in aioble.)
+                return
 
     def battery(self, percent: int) -> None:
         self._battery.write(bytes((percent,)), send_update=True)

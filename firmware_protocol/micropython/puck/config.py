@@ -25,6 +25,7 @@ class BoardConfig:
         battery_divider: float = 2.0,
         cue_buffer_size: int = 32,
         max_message_size: int = 256,
+        spin_us: int = 2_000,
     ) -> None:
         self.name = name  # advertised; starts with "BackStretch"
         self.motor = motor
@@ -41,3 +42,6 @@ class BoardConfig:
         self.battery_divider = battery_divider  # cell voltage / ADC pin voltage
         self.cue_buffer_size = cue_buffer_size
         self.max_message_size = max_message_size
+        # Wake this long before a pulse, then spin on ticks_us to it: it must cover how late
+        # the port's scheduler wakes (about 1 ms on a board; up to 4 ms on the unix port).
+        self.spin_us = spin_us
