@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from routines.problems import describe_validation_error, field_path
+from routines.problems import describe_validation_error, field_path, validation_problems
 
 # Tables and lists inside each other. A routine needs 4 (exercises, an exercise, its
 # phases, a phase); anything far deeper is a mistake or an attack on the parser's stack.
@@ -128,6 +128,14 @@ def validation_problem(exc: ValidationError) -> str:
         return describe_validation_error(exc)
     except RecursionError:
         return nested_too_deeply()
+
+
+def every_validation_problem(exc: ValidationError) -> list[str]:
+    """:func:`validation_problems`, safe from values nested too deeply to show."""
+    try:
+        return validation_problems(exc)
+    except RecursionError:
+        return [nested_too_deeply()]
 
 
 def _value_problem(exc: ValueError) -> str:

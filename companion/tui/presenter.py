@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from companion.devices.capabilities import Capabilities
+from companion.plurals import count_of
 from companion.session.engine import ENDED_STATES, SessionResult, SessionState, SessionView
-from companion.session.outcome import OUTCOME_LABELS, SessionOutcome
+from companion.session.outcome import outcome_words
 from companion.state import DeviceState, HubSnapshot
 from routines import CuePlan, Routine, format_clock
 
@@ -111,7 +112,7 @@ def present_session(
         word = (
             "Well done"
             if state in (SessionState.COMPLETED, SessionState.PARTIAL)
-            else (OUTCOME_LABELS[SessionOutcome(state.value)].capitalize())
+            else state.value.capitalize()
         )
         seconds_left = None
         level = 0.0
@@ -285,9 +286,7 @@ def summary_rows(
     result: SessionResult, steps_total: int, sessions_today: int, streak_days: int
 ) -> Sequence[SummaryRow]:
     figures = result.figures
-    label = OUTCOME_LABELS[result.outcome]
-    status = label if result.status is SessionState.COMPLETED else f"{label}: {result.reason}"
-    days = f"{streak_days} day{'s' if streak_days != 1 else ''}"
+    status = outcome_words(result.outcome, result.reason)
     return (
         SummaryRow("Result", status),
         SummaryRow("Duration", format_clock(max(0.0, result.ended - result.started))),
@@ -295,7 +294,7 @@ def summary_rows(
         SummaryRow("Cues felt", figures.felt()),
         SummaryRow("Cue timing", figures.errors().replace(", ", " · ")),
         SummaryRow("Sessions today", str(sessions_today)),
-        SummaryRow("Streak", days),
+        SummaryRow("Streak", count_of(streak_days, "day")),
     )
 
 

@@ -16,7 +16,7 @@ from textual.widgets import Digits, Footer, Header, Label, Static
 
 from companion.events import BreathPhase, HubEvent, SessionEnded, StepChanged
 from companion.session.engine import SessionEngine, SessionResult
-from companion.session.outcome import DONE_OUTCOMES, OUTCOME_LABELS
+from companion.session.outcome import DONE_OUTCOMES
 from companion.tui.gauges import BreathIndicator, SessionProgress
 from companion.tui.presenter import (
     SessionDisplay,
@@ -169,11 +169,7 @@ class SessionScreen(Screen[None]):
         width = max(len(row.label) for row in rows) + 2
         self.query_one("#summary-title", Label).update(
             f"{self.engine.plan.routine_title}: "
-            + (
-                "well done."
-                if result.outcome in DONE_OUTCOMES
-                else f"{OUTCOME_LABELS[result.outcome]}."
-            )
+            + ("well done." if result.outcome in DONE_OUTCOMES else f"{result.outcome}.")
         )
         self.query_one("#summary-rows", Static).update(
             "\n".join(f"{row.label:<{width}}{row.value}" for row in rows)

@@ -83,7 +83,7 @@ def test_a_session_is_recorded_at_start_and_completed_at_end(tmp_path: Path) -> 
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_a_running_row_of_a_dead_hub_becomes_interrupted_on_the_next_open(tmp_path: Path) -> None:
@@ -140,6 +140,52 @@ def test_a_newer_schema_is_refused_not_rewritten(tmp_path: Path) -> None:
         db.execute("INSERT INTO schema_version VALUES (99)")
     with pytest.raises(HistoryError, match="newer backstretch"):
         HistoryStore.open(path)
+
+
+# What backstretch 0.1 wrote (schema 1), so the migration is tested from a real old file.
+SCHEMA_1 = [
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO schema_version (version) VALUES (1)",
+    (
+        "CREATE TABLE sessions (session_id TEXT PRIMARY KEY, routine TEXT NOT NULL, "
+        "exercises TEXT NOT NULL, pace_bpm REAL, started_at TEXT NOT NULL, ended_at TEXT, "
+        "outcome TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', cues_planned INTEGER, "
+        "cues_executed INTEGER, onset_p50_ms REAL, onset_p99_ms REAL, onset_max_ms REAL, "
+        "hub_id TEXT NOT NULL DEFAULT '', host TEXT NOT NULL DEFAULT '', pid INTEGER)"
+    ),
+    "CREATE INDEX sessions_by_start ON sessions (started_at)",
+    (
+        "INSERT INTO sessions (session_id, routine, exercises, started_at, ended_at, outcome, "
+        "cues_planned, cues_executed) VALUES ('old', 'one-minute-back', '[]', "
+        "'2025-03-03T09:00:00.000+00:00', '2025-03-03T09:01:11.000+00:00', 'completed', 25, 25)"
+    ),
+]
+
+
+def test_a_schema_1_file_is_migrated_and_keeps_its_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(path) as db:
+        for statement in SCHEMA_1:
+            db.execute(statement)
+    db.close()
+    store = HistoryStore.open(path)
+    store.record_started(
+        session_id="new",
+        routine="desk-breathing",
+        exercises=("paced-breathing",),
+        pace_bpm=6.0,
+        started_at=T0,
+        screen_only=True,
+    )
+    records = {r.session_id: r for r in store.recent()}
+    store.close()
+    assert records["old"].screen_only is False
+    assert (records["old"].outcome, records["old"].cues_executed) == ("completed", 25)
+    assert records["new"].screen_only is True
+    assert records["new"].to_dict()["screen_only"] is True
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,), (2,)]
+    db.close()
 
 
 # -- counts ------------------------------------------------------------------------------
