@@ -128,7 +128,9 @@ def _record(stored: StoredRecord) -> SessionRecord:
         status=stored.outcome,
         duration_s=stored.duration_s or 0.0,
         cues_planned=stored.cues_planned or 0,
-        cues_executed=stored.cues_executed or 0,
+        cues_executed=stored.cues_executed,
+        reason=stored.reason,
+        screen_only=stored.screen_only,
     )
 
 
