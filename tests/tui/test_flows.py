@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import DataTable, Static, Switch
 
 from companion.devices.radio import Radio
@@ -54,11 +56,23 @@ def state_of(hub: Hub) -> SessionState:
     return hub.session_state
 
 
+def running(app: BackstretchApp) -> bool:
+    return app.is_running
+
+
+def bell(app: BackstretchApp) -> bool:
+    return app.bell_on_cues
+
+
+def pace_for_all(hub: Hub) -> float | None:
+    return hub.pace_bpm
+
+
 def notifications(app: BackstretchApp) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
-def text_of(screen: SessionScreen | HomeScreen, selector: str) -> str:
+def text_of(screen: Screen[Any], selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
@@ -248,7 +262,7 @@ async def test_without_a_wearable_a_screen_only_session_runs_and_is_recorded(
             await pilot.press("enter", "b")  # on the screen, with the bell
             screen = session_screen(app)
             assert screen.engine.screen_only
-            assert app.bell_on_cues
+            assert bell(app)
             clock.advance(DEFAULT_LEAD_S + 5.0)
             await pilot.pause()
             screen.tick()
@@ -256,7 +270,7 @@ async def test_without_a_wearable_a_screen_only_session_runs_and_is_recorded(
             assert "the bell rings on each cue" in text_of(screen, "#device")
             assert footer(app)["b"] == "Bell"
             await pilot.press("b")
-            assert not app.bell_on_cues
+            assert not bell(app)
             await run_session(pilot, screen, clock)
             rows = text_of(screen, "#summary-rows")
             assert "Result          completed" in rows
@@ -282,11 +296,11 @@ async def test_quitting_during_a_session_asks_first(dismissed_notice: NoticeStor
         await pilot.press("n")
         assert isinstance(app.screen, SessionScreen)
         assert state_of(hub) is SessionState.RUNNING
-        assert app.is_running
+        assert running(app)
         await pilot.press("q", "y")
         assert state_of(hub) is SessionState.STOPPED
         await pilot.pause()
-        assert not app.is_running
+        assert not running(app)
     assert hub.engine is not None
     assert hub.engine.result().reason == "the terminal UI was closed"
 
@@ -296,7 +310,7 @@ async def test_quitting_with_no_session_does_not_ask(dismissed_notice: NoticeSto
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("q")
         await pilot.pause()
-        assert not app.is_running
+        assert not running(app)
 
 
 # -- home: exercises, rounds, pace -------------------------------------------------------
@@ -355,13 +369,13 @@ async def test_pace_is_per_routine_unless_set_for_every_routine(
 
         # g: this pace for every routine, until g again.
         await pilot.press("g")
-        assert hub.pace_bpm == 6.0
+        assert pace_for_all(hub) == 6.0
         assert hub.pace_for("one-minute-back") == (6.0, "all")
         assert "set for every routine" in text_of(home, "#pace")
         await pilot.press("plus")
         assert hub.pace_for("one-minute-back") == (7.0, "all")
         await pilot.press("g")
-        assert hub.pace_bpm is None
+        assert pace_for_all(hub) is None
         assert hub.pace_for("one-minute-back") == (8.0, "routine")
 
         await pilot.press("down")
