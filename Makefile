@@ -53,6 +53,7 @@ bench: $(STAMP) mosquitto
 	$(PY) bench/cue_accuracy.py --devices 8 --modes scheduled
 	$(PY) bench/idle.py
 	$(PY) bench/mqtt_latency.py
+	$(PY) bench/tui_cpu.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 40, 11
 SNAPSHOT_EVERY_S = 0.5
+# Between breaths (holds, moves into position, the countdown), redraws this far apart.
+STILL_REDRAW_S = 0.2
 
 
 class Line(Static):
@@ -161,6 +163,17 @@ class SessionScreen(Screen[None]):
         self._state = engine.state
         self._snapshot: HubSnapshot | None = None
         self._snapshot_at = 0.0
+        self._drawn_at = 0.0
+        # Held here rather than looked up on every redraw.
+        self._lines = {
+            name: Line(id=name)
+            for name in ("where", "title", "instruction", "phase", "seconds-small", "cue")
+        }
+        self._lines.update(next=Line(id="next"), device=Line(id="device"))
+        self._side = Line(id="side", classes="none")
+        self._digits = Digits(id="seconds")
+        self._breath = BreathIndicator(id="breath")
+        self._progress = SessionProgress(id="progress")
 
     @property
     def bs_app(self) -> BackstretchApp:
@@ -169,25 +182,25 @@ class SessionScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="live"):
-            yield Line(id="where")
+            yield self._lines["where"]
             with Horizontal(id="title-row"):
-                yield Line(id="title")
-                yield Line(id="side", classes="none")
-            yield Line(id="instruction")
+                yield self._lines["title"]
+                yield self._side
+            yield self._lines["instruction"]
             yield Static(
                 f"The terminal is too small for the session view (it needs {MIN_WIDTH}x"
                 f"{MIN_HEIGHT}); the session goes on. space pauses, x stops.",
                 id="too-small",
             )
             with Horizontal(id="phase-row"):
-                yield Line(id="phase")
-                yield Digits(id="seconds")
-                yield Line(id="seconds-small")
-            yield BreathIndicator(id="breath")
-            yield Line(id="cue")
-            yield SessionProgress(id="progress")
-            yield Line(id="next")
-            yield Line(id="device")
+                yield self._lines["phase"]
+                yield self._digits
+                yield self._lines["seconds-small"]
+            yield self._breath
+            yield self._lines["cue"]
+            yield self._progress
+            yield self._lines["next"]
+            yield self._lines["device"]
         with Vertical(id="summary"):
             yield Label(id="summary-title")
             yield Static(id="summary-rows")
@@ -198,9 +211,10 @@ class SessionScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.sub_title = "Screen only" if self.engine.screen_only else ""
-        self.query_one("#device", Line).set_class(self.engine.screen_only, "screen-only")
-        self.tick()
+        if self.engine.screen_only:
+            self.sub_title = "Screen only"
+        self._lines["device"].set_class(self.engine.screen_only, "screen-only")
+        self.redraw()
         self.set_interval(self.bs_app.refresh_interval, self.tick)
 
     # -- the bus ---------------------------------------------------------------------
@@ -228,14 +242,23 @@ class SessionScreen(Screen[None]):
     # -- drawing ---------------------------------------------------------------------
 
     def tick(self) -> None:
+        """The timer's redraw: at the full rate while a breath moves the indicator; between
+        breaths (holds, moves into position, the countdown) only the seconds change, and a
+        few redraws a second keep them on time. Paced by the real clock: the screen's pace."""
+        moment = time.monotonic()
+        breathing = self.engine.view().phase in ("inhale", "exhale")
+        if breathing or moment - self._drawn_at >= STILL_REDRAW_S:
+            self._drawn_at = moment
+            self.redraw()
+
+    def redraw(self) -> None:
         """Show the session as it is now; only what changed is redrawn."""
         if self.result is not None:
             return
         app = self.bs_app
         now = app.clock()
-        # The wearables' state moves slowly and costs a snapshot to read: twice a second
-        # (by the real clock: this is the screen's pace, not the session's).
         moment = time.monotonic()
+        # The wearables' state moves slowly and costs a snapshot to read: twice a second.
         if self._snapshot is None or moment - self._snapshot_at >= SNAPSHOT_EVERY_S:
             self._snapshot, self._snapshot_at = app.hub.snapshot(), moment
         values = present_session(
@@ -252,35 +275,31 @@ class SessionScreen(Screen[None]):
         if self.engine.state is not self._state:
             self._state = self.engine.state
             self.refresh_bindings()  # space: Pause or Resume
+        lines = self._lines
         short = self.has_class("-short")
         where = f"{values.routine_title} · {values.step_label}"
-        self.query_one("#where", Line).show(
-            f"{values.title} · {values.step_label}" if short else where
-        )
-        self.query_one("#title", Line).show(values.title.upper())
-        side = self.query_one("#side", Line)
-        side.set_class(values.side is None, "none")
-        side.show((values.side or "").upper())
-        self.query_one("#instruction", Line).show(values.instruction, layout=True)
-        phase = self.query_one("#phase", Line)
+        lines["where"].show(f"{values.title} · {values.step_label}" if short else where)
+        lines["title"].show(values.title.upper())
+        self._side.set_class(values.side is None, "none")
+        self._side.show((values.side or "").upper())
+        lines["instruction"].show(values.instruction, layout=True)
+        phase = lines["phase"]
         for name in ("inhale", "exhale", "hold"):
             phase.set_class(values.phase == name, name)
         phase.show(values.phase_word)
         seconds = format_seconds(values.seconds_left)
-        digits = self.query_one("#seconds", Digits)
-        if digits.value != seconds:
-            digits.update(seconds)
-        self.query_one("#seconds-small", Line).show(seconds)
-        self.query_one("#breath", BreathIndicator).show(values.level, values.phase)
-        self.query_one("#cue", Line).show(values.cue_text)
-        self.query_one("#progress", SessionProgress).show(values.progress, values.remaining_s)
-        self.query_one("#next", Line).show(values.next_label)
-        device = (
+        if self._digits.value != seconds:
+            self._digits.update(seconds)
+        lines["seconds-small"].show(seconds)
+        self._breath.show(values.level, values.phase)
+        lines["cue"].show(values.cue_text)
+        self._progress.show(values.progress, values.remaining_s)
+        lines["next"].show(values.next_label)
+        lines["device"].show(
             screen_only_line(app.bell_on_cues)
             if self.engine.screen_only
             else f"Wearable: {values.device_line}"
         )
-        self.query_one("#device", Line).show(device)
 
     def show_summary(self, result: SessionResult) -> None:
         self.result = result

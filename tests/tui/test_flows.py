@@ -104,7 +104,7 @@ async def run_session(pilot: Pilot[None], screen: SessionScreen, clock: VirtualT
     while screen.result is None:
         clock.advance(0.5)
         await pilot.pause()
-        screen.tick()
+        screen.redraw()
         if screen.display_values is not None:
             seen.add(screen.display_values.step_label)
     return seen
@@ -265,7 +265,7 @@ async def test_without_a_wearable_a_screen_only_session_runs_and_is_recorded(
             assert bell(app)
             clock.advance(DEFAULT_LEAD_S + 5.0)
             await pilot.pause()
-            screen.tick()
+            screen.redraw()
             assert text_of(screen, "#device").startswith("Screen only: no wearable")
             assert "the bell rings on each cue" in text_of(screen, "#device")
             assert footer(app)["b"] == "Bell"

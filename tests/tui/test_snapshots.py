@@ -88,7 +88,7 @@ def session_at(
         screen = app.screen
         assert isinstance(screen, SessionScreen)
         await pilot.pause()
-        screen.tick()
+        screen.redraw()
         await pilot.pause()
 
     return run_before
