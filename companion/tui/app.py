@@ -52,7 +52,7 @@ T = TypeVar("T")
 USER_ERRORS = (HubError, RoutineError, ProtocolError)
 # The breath indicator's redraws per second: smooth to the eye at half-cell steps, and cheap
 # enough for a Raspberry Pi Zero beside the hub (bench/tui_cpu.py).
-DEFAULT_REFRESH_HZ = 15.0
+DEFAULT_REFRESH_HZ = 12.0
 
 
 class BackstretchApp(App[None]):
