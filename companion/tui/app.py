@@ -176,8 +176,10 @@ class BackstretchApp(App[None]):
         except USER_ERRORS as exc:
             self.notify(str(exc), severity="error", timeout=8)
         except OSError as exc:
+            why = (exc.strerror or str(exc)).lower()
             self.notify(
-                f"Bluetooth is not available ({exc}); try --sim, or --adapter for a dongle",
+                f"Bluetooth is not available ({why}); enter starts a session on the screen "
+                "alone, or use --sim, or --adapter for a dongle",
                 severity="error",
                 timeout=8,
             )

@@ -47,7 +47,7 @@ class SafetyNotice(ModalScreen[None]):
             yield Label(f"Before you start: {self.notice_title}", classes="title")
             yield Static("\n".join(f"• {note}" for note in self.notes), id="notes")
             with Horizontal():
-                yield Button("Got it", variant="primary", id="ok")
+                yield Button("Got it", compact=True, variant="primary", id="ok")
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()
@@ -80,8 +80,8 @@ class ConfirmStop(ModalScreen[bool]):
             yield Label(question, classes="title")
             yield Static("The wearable is told to stop; the session is saved as stopped.")
             with Horizontal():
-                yield Button(yes, variant="error", id="stop")
-                yield Button("Keep going (n)", variant="primary", id="keep")
+                yield Button(yes, compact=True, variant="error", id="stop")
+                yield Button("Keep going (n)", compact=True, variant="primary", id="keep")
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()
@@ -113,15 +113,14 @@ class ScreenOnlyOffer(ModalScreen[bool | None]):
         with Vertical():
             yield Label("No wearable is connected", classes="title")
             yield Static(
-                "Follow the session on the screen alone: the breath indicator grows as you "
-                "breathe in and shrinks as you breathe out, and the terminal bell can ring on "
-                "each cue. Nothing is felt, so history records it as screen-only. "
-                "To use a wearable instead, press escape, then d and s to scan."
+                "Follow it on the screen: the breath indicator, and the terminal bell on each "
+                "cue if you like. History records it as screen-only. For a wearable: escape, "
+                "then d and s to scan."
             )
             with Horizontal():
-                yield Button("Screen only (s)", variant="primary", id="screen")
-                yield Button("With the bell (b)", id="bell")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Screen only (s)", compact=True, variant="primary", id="screen")
+                yield Button("With the bell (b)", compact=True, id="bell")
+                yield Button("Cancel", compact=True, id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#bell" if self.bell else "#screen", Button).focus()

@@ -354,4 +354,42 @@ async def test_a_device_that_cannot_report_is_never_shown_as_having_played_nothi
     assert row["cues_planned"] == len(result.planned)
     assert row["cues_executed"] is None
     assert main(["history"]) == 0
-    assert "felt not reported" in capsys.readouterr().out
+    assert "cues, felt: not reported" in capsys.readouterr().out
+
+
+def test_history_lines_use_the_outcome_words_and_plurals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from companion.cli import main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore.open(path)
+    start_row(store, "done")
+    end_row(store, "done", "completed", T0 + timedelta(seconds=71))
+    store.record_started(
+        session_id="screen",
+        routine="one-minute-back",
+        exercises=("sphinx",),
+        pace_bpm=None,
+        started_at=T0 + timedelta(minutes=5),
+        screen_only=True,
+    )
+    store.record_ended(
+        session_id="screen",
+        routine="one-minute-back",
+        outcome="stopped",
+        reason="stopped from the terminal",
+        ended_at=T0 + timedelta(minutes=6),
+        cues_planned=6,
+        cues_executed=None,
+        onset_error_ms={},
+    )
+    store.close()
+    assert main(["history", "--file", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "stopped" in lines[0]
+    assert "screen only, no wearable (stopped from the terminal)" in lines[0]
+    assert "47 of 48 cues felt" in lines[1]
+    assert lines[-1].startswith("today: ")
+    assert "session(s)" not in lines[-1]

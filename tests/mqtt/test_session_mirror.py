@@ -70,3 +70,26 @@ async def test_a_fast_session_is_mirrored_from_discovery_to_completed(
         assert ended["cues_executed"] == ended["cues_planned"]
         # A clean exit says goodbye: offline is the last word on status.
         assert watcher.on(topics.status)[-1].payload == b"offline"
+
+
+async def test_a_screen_only_session_claims_no_cue_felt(broker: Broker, hub_id: str) -> None:
+    async with watching(broker, "backstretch/#") as watcher:
+        async with hub_rig(broker, hub_id, speed=20.0) as rig:
+            topics = Topics.of(rig.settings)
+            await watcher.wait_json(topics.state, session="idle")
+            mark = len(watcher.seen)
+            engine = rig.hub.start(speed=20.0, screen_only=True)
+            await engine.wait()
+            await watcher.wait_json(topics.state, 10.0, start=mark, session="completed")
+        events = {m.json()["event_type"]: m.json() for m in watcher.on(topics.event)}
+    assert events["session_started"]["screen_only"] is True
+    ended = events["session_ended"]
+    assert ended["status"] == "completed"
+    # Nothing was felt, and the figures say "not reported" rather than "none".
+    assert (ended["cues_planned"], ended["cues_executed"], ended["onset_error_ms"]) == (
+        25,
+        None,
+        None,
+    )
+    # The wearable was there but not used: it played nothing.
+    assert rig.wearables[0].trace == []
