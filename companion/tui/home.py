@@ -153,6 +153,8 @@ class HomeScreen(Screen[None]):
         app = self.bs_app
         choice = app.choices.get(routine_id)
         exercises = None if full or choice is None else app.chosen_exercises(routine_id)
+        if exercises == ():
+            return None  # every exercise skipped: nothing to run
         try:
             return app.hub.plan(
                 routine_id,

@@ -350,6 +350,21 @@ async def test_exercises_and_rounds_are_chosen_on_the_list(dismissed_notice: Not
         hub.stop("test over")
 
 
+async def test_with_every_exercise_skipped_there_is_nothing_to_start(
+    dismissed_notice: NoticeStore,
+) -> None:
+    app, hub, _clock = virtual_app(dismissed_notice, link=True)
+    async with app.run_test(size=SIZE) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        await pilot.press("space", "down", "space", "down", "space", "down", "space")
+        assert "choose at least one exercise" in text_of(home, "#pace")
+        await pilot.press("enter")
+        assert isinstance(app.screen, HomeScreen)
+        assert hub.engine is None
+        assert "Choose at least one exercise (space on the list)" in notifications(app)
+
+
 async def test_pace_is_per_routine_unless_set_for_every_routine(
     dismissed_notice: NoticeStore,
 ) -> None:
