@@ -10,6 +10,7 @@ file's path and gives the line, or the field, when it is known.
 from __future__ import annotations
 
 import codecs
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,12 @@ MAX_DEPTH: Final = 16
 # TOML integers are 64-bit; tomllib accepts more, which would only overflow later.
 MIN_INT: Final = -(2**63)
 MAX_INT: Final = 2**63 - 1
+# Dots outside strings on one line. tomllib takes time quadratic in the parts of one dotted
+# key (100,000 parts: 15 s for a header, minutes for a key), so a key that could never fit
+# MAX_DEPTH is refused before it is parsed; no routine or configuration line comes near.
+MAX_DOTS_PER_LINE: Final = 100
+# Strings (their dots are text, not keys), multi-line ones first.
+_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'')
 # A message that names a 100 kB key is still one line, but nobody reads it.
 MAX_MESSAGE_CHARS: Final = 500
 
@@ -89,6 +96,13 @@ def read_text(
 
 def parse_toml(text: str, source: str, *, error: ErrorType) -> dict[str, Any]:
     """Parse TOML text; ``source`` (a path, usually) starts every message."""
+    line = _line_with_too_many_dots(text)
+    if line is not None:
+        raise error(
+            one_line(
+                f"{source}: line {line}: a dotted key of too many parts: {nested_too_deeply()}"
+            )
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -116,6 +130,18 @@ def read_toml_file(
     """Read and parse one TOML file; ``error`` is raised, with one line, for any problem."""
     text = read_text(path, max_bytes=max_bytes, error=error, if_missing=if_missing)
     return parse_toml(text, str(path), error=error)
+
+
+def _line_with_too_many_dots(text: str) -> int | None:
+    """The first line with more than MAX_DOTS_PER_LINE dots outside strings and comments."""
+    if text.count(".") <= MAX_DOTS_PER_LINE:
+        return None
+    # Strings become their newlines only, so line numbers stay right.
+    bare = _STRINGS.sub(lambda match: "\n" * match.group().count("\n"), text)
+    for number, line in enumerate(bare.split("\n"), start=1):
+        if line.split("#", 1)[0].count(".") > MAX_DOTS_PER_LINE:
+            return number
+    return None
 
 
 def nested_too_deeply() -> str:

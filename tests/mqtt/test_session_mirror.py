@@ -67,7 +67,10 @@ async def test_a_fast_session_is_mirrored_from_discovery_to_completed(
             m.json() for m in watcher.on(topics.event) if m.json()["event_type"] == "session_ended"
         )
         assert ended["status"] == "completed"
-        assert ended["cues_executed"] == ended["cues_planned"]
+        # The simulated wearable reports what it played: a count, not "not reported". (How
+        # many were on time on a loaded machine is the benchmarks' business.)
+        assert isinstance(ended["cues_executed"], int)
+        assert 0 < ended["cues_executed"] <= ended["cues_planned"] == 25
         # A clean exit says goodbye: offline is the last word on status.
         assert watcher.on(topics.status)[-1].payload == b"offline"
 
