@@ -137,3 +137,19 @@ def test_ctrl_c_stops_the_session_tells_the_wearable_and_says_so(tmp_path: Path)
     planned, executed = read_trace(trace)
     assert planned
     assert {e.cue_id for e in executed} <= {p.cue_id for p in planned}
+
+
+async def test_no_bluetooth_on_this_machine_is_said_in_words() -> None:
+    from companion.devices.radio import Radio, scanning_errors
+    from companion.errors import DeviceError
+
+    # What bleak raises when BlueZ's D-Bus socket is not there.
+    with pytest.raises(DeviceError) as caught:
+        async with scanning_errors(Radio()):
+            raise FileNotFoundError(2, "No such file or directory")
+    message = str(caught.value)
+    assert "[Errno" not in message
+    assert message.startswith(
+        "cannot scan with the operating system's Bluetooth: the D-Bus system bus is not there "
+        "(no such file or directory); is Bluetooth (BlueZ) running here?"
+    )
