@@ -78,6 +78,7 @@ bench: $(STAMP) mosquitto debootstrap
 	$(PY) bench/idle.py
 	$(PY) bench/mqtt_latency.py
 	$(PY) bench/ha_latency.py
+	$(PY) bench/tui_cpu.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/firmware/node_modules

@@ -33,6 +33,8 @@ class SessionStarted(HubEvent):
     exercises: tuple[str, ...]
     pace_bpm: float
     duration_s: float
+    # No wearable: the cues are on the screen only (and nothing is felt or reported).
+    screen_only: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

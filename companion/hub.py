@@ -13,11 +13,11 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from companion.clocks import Clock, WallClock
+from companion.clocks import Clock, Timers, WallClock
 from companion.devices.discovery import STILL_LOOKING_S, Search, search_wearables
 from companion.devices.link import DeviceLink
 from companion.devices.link_options import LinkOptions
@@ -78,10 +78,13 @@ class Hub:
         routine: str = DEFAULT_ROUTINE,
         pace_bpm: float | None = None,
         counts: SessionCounts | None = None,
+        timers: Timers | None = None,
     ) -> None:
         self.library = library
         self.bus = bus or EventBus()
         self.clock = clock
+        # The session engine's timers (None: the event loop's, on `clock`).
+        self.timers = timers
         self.wall_clock = wall_clock
         self.abort_after_s = abort_after_s
         self.links: list[DeviceLink] = []
@@ -89,7 +92,11 @@ class Hub:
         self.counts = counts
         # What a bare "start" (a key, a button, an MQTT command, a schedule) runs.
         self.routine = routine
+        # The pace for every routine, when the person set one (config, MQTT, the TUI's
+        # "all routines"); None: each routine at its own pace or the one chosen for it.
         self.pace_bpm = pace_bpm
+        # Paces chosen for one routine only (the TUI's - and +), by routine id.
+        self.routine_paces: dict[str, float] = {}
         self.schedule_enabled = False
         self._tasks = OwnedTasks("hub")
         # Links and discovery changed: whoever waits on them looks again.
@@ -124,7 +131,7 @@ class Hub:
             )
         self._changed.notify()
         engine = self.engine
-        if engine is not None and engine.active:
+        if engine is not None and engine.active and not engine.screen_only:
             if not self.links and link.id in self.failures:
                 # Nobody left to coach with, and nobody coming back: end now, with why.
                 engine.abort(f"every wearable stopped for good: {reason}")
@@ -316,14 +323,32 @@ class Hub:
         self._settings_changed()
 
     def set_pace(self, pace_bpm: float | None) -> None:
-        """Breaths per minute for the next sessions (None: each routine's own)."""
-        if pace_bpm is not None and not MIN_PACE_BPM <= pace_bpm <= MAX_PACE_BPM:
-            raise SessionError(
-                f"pace must be {MIN_PACE_BPM:g} to {MAX_PACE_BPM:g} breaths per minute, "
-                f"not {pace_bpm:g}"
-            )
+        """Breaths per minute for every routine's next sessions (None: each routine's own,
+        or the pace chosen for it)."""
+        _check_pace(pace_bpm)
         self.pace_bpm = pace_bpm
         self._settings_changed()
+
+    def set_routine_pace(self, routine_id: str, pace_bpm: float | None) -> None:
+        """Breaths per minute for one routine (None: its own). A pace set for every
+        routine still applies over it while it is set."""
+        routine = self.library.get(routine_id)
+        _check_pace(pace_bpm)
+        if pace_bpm is None or pace_bpm == routine.pace_bpm:
+            self.routine_paces.pop(routine.id, None)
+        else:
+            self.routine_paces[routine.id] = pace_bpm
+        self._settings_changed()
+
+    def pace_for(self, routine_id: str) -> tuple[float, str]:
+        """The pace a session of `routine_id` runs at, and which setting gives it:
+        `all` (one pace for every routine), `routine` (chosen for it) or `own`."""
+        routine = self.library.get(routine_id)
+        if self.pace_bpm is not None:
+            return self.pace_bpm, "all"
+        if routine.id in self.routine_paces:
+            return self.routine_paces[routine.id], "routine"
+        return routine.pace_bpm, "own"
 
     def set_schedule_enabled(self, enabled: bool) -> None:
         self.schedule_enabled = enabled
@@ -344,16 +369,20 @@ class Hub:
         *,
         exercises: Sequence[str] | None = None,
         pace_bpm: float | None = None,
+        rounds: Mapping[str, int] | None = None,
         speed: float = 1.0,
+        screen_only: bool = False,
     ) -> SessionEngine:
-        """Compile and start a session; defaults are the selected routine and pace."""
+        """Compile and start a session; defaults are the selected routine and its pace."""
+        routine = routine_id or self.routine
         plan = self.plan(
-            routine_id or self.routine,
+            routine,
             exercises=exercises,
-            pace_bpm=pace_bpm if pace_bpm is not None else self.pace_bpm,
+            pace_bpm=pace_bpm if pace_bpm is not None else self.pace_for(routine)[0],
+            rounds=rounds,
             speed=speed,
         )
-        return self.start_session(plan)
+        return self.start_session(plan, screen_only=screen_only)
 
     def plan(
         self,
@@ -361,21 +390,29 @@ class Hub:
         *,
         exercises: Sequence[str] | None = None,
         pace_bpm: float | None = None,
+        rounds: Mapping[str, int] | None = None,
         speed: float = 1.0,
     ) -> CuePlan:
         routine = self.library.get(routine_id)
         options = PlanOptions(
-            exercises=tuple(exercises) if exercises else None, pace_bpm=pace_bpm, speed=speed
+            exercises=tuple(exercises) if exercises else None,
+            pace_bpm=pace_bpm,
+            rounds=dict(rounds) if rounds else None,
+            speed=speed,
         )
         return compile_plan(routine, options)
 
-    def start_session(self, plan: CuePlan, *, require_device: bool = True) -> SessionEngine:
+    def start_session(
+        self, plan: CuePlan, *, require_device: bool = True, screen_only: bool = False
+    ) -> SessionEngine:
+        """Start `plan` on the connected wearables, or on none with `screen_only` (the
+        person follows the screen)."""
         if self.engine is not None and self.engine.active:
             raise SessionError(
                 f"a session of '{self.engine.plan.routine_id}' is already {self.engine.state}; "
                 "stop it first"
             )
-        if require_device and not any(link.ready for link in self.links):
+        if require_device and not screen_only and not any(link.ready for link in self.links):
             raise SessionError("no wearable is connected")
         if self.engine is not None:
             # The last one is in its tail after the end cue: over for good now, so its
@@ -387,6 +424,8 @@ class Hub:
             self.bus.publish,
             clock=self.clock,
             abort_after_s=self.abort_after_s,
+            timers=self.timers,
+            screen_only=screen_only,
         )
         self.engine = engine
         engine.start()
@@ -463,3 +502,11 @@ class Hub:
     @property
     def session_state(self) -> SessionState:
         return self.engine.state if self.engine is not None else SessionState.IDLE
+
+
+def _check_pace(pace_bpm: float | None) -> None:
+    if pace_bpm is not None and not MIN_PACE_BPM <= pace_bpm <= MAX_PACE_BPM:
+        raise SessionError(
+            f"pace must be {MIN_PACE_BPM:g} to {MAX_PACE_BPM:g} breaths per minute, "
+            f"not {pace_bpm:g}"
+        )

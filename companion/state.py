@@ -31,7 +31,7 @@ class DeviceState(BaseModel):
 
 
 class HubSnapshot(BaseModel):
-    """The retained `state` payload of DESIGN.md, plus a few fields for local UIs."""
+    """The retained `state` payload (README, Public contracts), plus a few fields for local UIs."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -54,7 +54,7 @@ class HubSnapshot(BaseModel):
     devices: tuple[DeviceState, ...] = ()
 
     def mqtt_payload(self) -> dict[str, Any]:
-        """The fields DESIGN.md fixes for `backstretch/<hub>/state`."""
+        """The fields the public contract fixes for `backstretch/<hub>/state` (README)."""
         return self.model_dump(
             mode="json",
             include={

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from routines.errors import RoutineError
 from routines.models import Routine
 from routines.tomlfile import (
+    every_validation_problem,
     nested_too_deeply,
     one_line,
     parse_toml,
@@ -50,14 +51,18 @@ def parse_routine(text: str, source: str) -> Routine:
 
 def routine_from_data(data: Mapping[str, object], source: str) -> Routine:
     """Validate already-parsed routine data; ``source`` names it in messages."""
+    problems: list[str] = []
     try:
         return Routine.model_validate(data)
     except ValidationError as exc:
         problem = validation_problem(exc)
+        problems = every_validation_problem(exc)
     except RecursionError:
         # Data that did not come through parse_toml may nest deeper than pydantic goes.
         problem = nested_too_deeply()
-    raise RoutineError(one_line(f"{source}: {problem}"))
+    raise RoutineError(
+        one_line(f"{source}: {problem}"), [one_line(f"{source}: {p}") for p in problems]
+    )
 
 
 def load_routine(path: Path) -> Routine:

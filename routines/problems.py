@@ -58,7 +58,7 @@ _TEMPLATES: Final = {
     "bool_type": "must be true or false (got {given})",
     "string_type": "must be a string (got {given})",
     "tuple_type": "must be a list",
-    "too_short": "needs at least {min_length} item(s)",
+    "too_short": "needs at least {min_length} items",
     "too_long": "has too many items: at most {max_length} (got {actual_length})",
     "model_type": "must be a table",
     "model_attributes_type": "must be a table",
@@ -72,6 +72,8 @@ _TEMPLATES: Final = {
 
 def _problem(error: ErrorDetails) -> str:
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if error["type"] == "too_short" and ctx.get("min_length") == 1:
+        return "needs at least 1 item"
     if error["type"] == "value_error" and isinstance(ctx.get("error"), ValueError):
         return str(ctx["error"])
     template = _TEMPLATES.get(error["type"])
@@ -91,16 +93,20 @@ def _where(error: ErrorDetails) -> str:
     return path or "(top level)"
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line: the first problem's field path and what is wrong, and how many more."""
+def validation_problems(exc: ValidationError) -> list[str]:
+    """Every problem, one line each: the field path and what is wrong."""
     errors = exc.errors()
     # A tuple's min_length is checked after its items; when an item failed, pydantic also
     # reports the tuple as too short. That echo is noise next to the real problem.
     real = [e for e in errors if not (e["type"] == "too_short" and "after validation" in e["msg"])]
-    errors = real or errors
-    first = errors[0]
-    line = f"{_where(first)}: {_problem(first)}"
-    if len(errors) > 1:
-        more = len(errors) - 1
+    return [f"{_where(error)}: {_problem(error)}" for error in real or errors]
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line: the first problem's field path and what is wrong, and how many more."""
+    problems = validation_problems(exc)
+    line = problems[0]
+    if len(problems) > 1:
+        more = len(problems) - 1
         line += f" (and {more} more problem{'s' if more > 1 else ''})"
     return line

@@ -26,10 +26,14 @@ def describe_sides(step: PlanStep) -> str:
     return ""
 
 
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def plan_headline(plan: CuePlan) -> str:
     speed = "" if plan.speed == 1 else f", speed x{plan.speed:g}"
     return (
-        f"{plan.routine_title} ({plan.routine_id}): {len(plan.steps)} exercise(s), "
+        f"{plan.routine_title} ({plan.routine_id}): {_count(len(plan.steps), 'exercise')}, "
         f"{format_clock(plan.duration_s)} at {plan.pace_bpm:g} breaths per minute{speed}, "
         "3-2-1 countdown included"
     )
@@ -48,7 +52,7 @@ def plan_lines(plan: CuePlan) -> list[str]:
             (
                 f"{step.index + 1}. {step.title} [{step.id}]  "
                 f"{format_clock(step.start_s, tenths=True)}-{format_clock(step.end_s, tenths=True)}"
-                f", {step.rounds} round(s){', ' + sides if sides else ''}"
+                f", {_count(step.rounds, 'round')}{', ' + sides if sides else ''}"
             ),
             f"   Start: {step.setup}",
             *(f"   {line.strip()}" for line in step.instructions.strip().splitlines()),

@@ -10,6 +10,7 @@ file's path and gives the line, or the field, when it is known.
 from __future__ import annotations
 
 import codecs
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from routines.problems import describe_validation_error, field_path
+from routines.problems import describe_validation_error, field_path, validation_problems
 
 # Tables and lists inside each other. A routine needs 4 (exercises, an exercise, its
 # phases, a phase); anything far deeper is a mistake or an attack on the parser's stack.
@@ -25,6 +26,12 @@ MAX_DEPTH: Final = 16
 # TOML integers are 64-bit; tomllib accepts more, which would only overflow later.
 MIN_INT: Final = -(2**63)
 MAX_INT: Final = 2**63 - 1
+# Dots outside strings on one line. tomllib takes time quadratic in the parts of one dotted
+# key (100,000 parts: 15 s for a header, minutes for a key), so a key that could never fit
+# MAX_DEPTH is refused before it is parsed; no routine or configuration line comes near.
+MAX_DOTS_PER_LINE: Final = 100
+# Strings (their dots are text, not keys), multi-line ones first.
+_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'')
 # A message that names a 100 kB key is still one line, but nobody reads it.
 MAX_MESSAGE_CHARS: Final = 500
 
@@ -89,6 +96,13 @@ def read_text(
 
 def parse_toml(text: str, source: str, *, error: ErrorType) -> dict[str, Any]:
     """Parse TOML text; ``source`` (a path, usually) starts every message."""
+    line = _line_with_too_many_dots(text)
+    if line is not None:
+        raise error(
+            one_line(
+                f"{source}: line {line}: a dotted key of too many parts: {nested_too_deeply()}"
+            )
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -118,6 +132,18 @@ def read_toml_file(
     return parse_toml(text, str(path), error=error)
 
 
+def _line_with_too_many_dots(text: str) -> int | None:
+    """The first line with more than MAX_DOTS_PER_LINE dots outside strings and comments."""
+    if text.count(".") <= MAX_DOTS_PER_LINE:
+        return None
+    # Strings become their newlines only, so line numbers stay right.
+    bare = _STRINGS.sub(lambda match: "\n" * match.group().count("\n"), text)
+    for number, line in enumerate(bare.split("\n"), start=1):
+        if line.split("#", 1)[0].count(".") > MAX_DOTS_PER_LINE:
+            return number
+    return None
+
+
 def nested_too_deeply() -> str:
     return f"nested too deeply (at most {MAX_DEPTH} levels of tables and lists inside each other)"
 
@@ -128,6 +154,14 @@ def validation_problem(exc: ValidationError) -> str:
         return describe_validation_error(exc)
     except RecursionError:
         return nested_too_deeply()
+
+
+def every_validation_problem(exc: ValidationError) -> list[str]:
+    """:func:`validation_problems`, safe from values nested too deeply to show."""
+    try:
+        return validation_problems(exc)
+    except RecursionError:
+        return [nested_too_deeply()]
 
 
 def _value_problem(exc: ValueError) -> str:

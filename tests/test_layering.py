@@ -1,4 +1,4 @@
-"""The dependency rules of DESIGN.md, checked on the source so they stay true."""
+"""The dependency rules of the layout (README, Layout), checked on the source so they stay true."""
 
 from __future__ import annotations
 

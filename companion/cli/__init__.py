@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import cast
 
 from companion import __version__
 from companion.cli import commands
+from companion.cli.parsing import CommandParser, parse_command_line
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="backstretch",
         description="Coach short back-stretching routines with haptic breath cues on a wearable.",
     )
@@ -23,14 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more (-vv for debug)"
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Subcommands are built with the parser's own class: CommandParser, all the way down.
+    subparsers = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND"),
+    )
     commands.register_all(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_command_line(parser, argv)
     run = getattr(args, "run", None)
     if run is None:
         parser.print_help()

@@ -75,12 +75,13 @@ def run_check(args: argparse.Namespace) -> int:
     library = load_library()
     warn_about_problems(library)
     config = load_config(path, required=True, library=library)
+    from companion.plurals import count_of
     from companion.redact import redact_url
 
     mqtt = redact_url(config.mqtt.url) if config.mqtt.url else "off"
     print(
         f"{path}: ok (hub '{config.hub_id}', routine {config.routine}, "
-        f"{len(config.schedules)} schedule(s), time zone {config.time_zone or 'local'}, "
+        f"{count_of(len(config.schedules), 'schedule')}, time zone {config.time_zone or 'local'}, "
         f"MQTT {mqtt})"
     )
     return 0

@@ -60,8 +60,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for record in records:
         print(_line(record, zone))
-    day = "day" if summary["streak_days"] == 1 else "days"
-    print(f"today: {summary['sessions_today']} session(s); streak: {summary['streak_days']} {day}")
+    from companion.plurals import count_of
+
+    today = count_of(summary["sessions_today"], "session")
+    print(f"today: {today}; streak: {count_of(summary['streak_days'], 'day')}")
     return 0
 
 
@@ -69,12 +71,14 @@ def _line(record: SessionRecord, zone: Any) -> str:
     started = record.started_at.astimezone(zone)
     duration = record.duration_s
     length = f"{int(duration // 60)}:{int(duration % 60):02d}" if duration is not None else "-:--"
-    if record.cues_planned is None:
+    if record.screen_only:
+        cues = "screen only, no wearable"
+    elif record.cues_planned is None:
         cues = "no cue figures"
     elif record.cues_executed is None:
-        cues = f"{record.cues_planned} cues, felt not reported"
+        cues = f"{record.cues_planned} cues, felt: not reported"
     else:
-        cues = f"{record.cues_executed}/{record.cues_planned} cues"
+        cues = f"{record.cues_executed} of {record.cues_planned} cues felt"
     onset = f", onset p99 {record.onset_p99_ms:.1f} ms" if record.onset_p99_ms else ""
     reason = f" ({record.reason})" if record.outcome != "completed" and record.reason else ""
     return (

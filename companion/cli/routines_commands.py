@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from companion.cli import values
+
 if TYPE_CHECKING:
     from routines import RoutineLibrary
 
@@ -51,11 +53,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="ID",
         help="only this exercise (repeatable; the routine's order is kept)",
     )
-    show.add_argument("--pace", type=float, metavar="BPM", help="breaths per minute, 3 to 12")
+    show.add_argument(
+        "--pace", type=values.pace_bpm, metavar="BPM", help="breaths per minute, 3 to 12"
+    )
     show.add_argument(
         "--rounds",
         action="append",
-        type=_rounds_option,
+        type=values.rounds,
         metavar="EXERCISE=N",
         help="rounds for one exercise, within what it allows (repeatable)",
     )
@@ -73,13 +77,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
-
-
-def _rounds_option(text: str) -> tuple[str, int]:
-    exercise, sep, count = text.partition("=")
-    if not sep or not exercise or not count.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"expected EXERCISE=N, e.g. cat-cow=4 (got {text!r})")
-    return exercise.strip(), int(count)
 
 
 def _warn(problem: Exception) -> None:
@@ -147,12 +144,21 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from routines import compile_plan, format_clock, load_routine
+    from companion.plurals import count_of
+    from routines import RoutineError, compile_plan, format_clock, load_routine
 
-    routine = load_routine(args.file)
+    try:
+        routine = load_routine(args.file)
+    except RoutineError as exc:
+        if len(exc.problems) == 1:
+            raise
+        # Every problem at once, one line each: a person fixes the file in one go.
+        for problem in exc.problems:
+            print(f"backstretch: error: {problem}", file=sys.stderr)
+        return 1
     plan = compile_plan(routine)
     print(
-        f"ok: {routine.id} ({routine.title}): {len(routine.exercises)} exercise(s), "
+        f"ok: {routine.id} ({routine.title}): {count_of(len(routine.exercises), 'exercise')}, "
         f"{format_clock(plan.duration_s)} at {plan.pace_bpm:g} breaths per minute"
     )
     return 0

@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_device_arguments(parser, "the config's devices, else the first found")
     parser.add_argument("--mqtt", metavar="URL", help="MQTT broker, e.g. mqtt://localhost:1883")
+    parser.add_argument(
+        "--mqtt-ca", type=Path, metavar="FILE", help="CA certificate file for an mqtts:// broker"
+    )
     parser.add_argument("--hub-id", metavar="ID", help="the hub's id in MQTT topics")
     parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file (TOML)")
     parser.add_argument(
@@ -55,8 +58,13 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         overrides["devices"] = list(args.device)
     if args.hub_id is not None:
         overrides["hub_id"] = args.hub_id
+    mqtt: dict[str, Any] = {}
     if args.mqtt is not None:
-        overrides["mqtt"] = {"url": args.mqtt}
+        mqtt["url"] = args.mqtt
+    if args.mqtt_ca is not None:
+        mqtt["ca_file"] = args.mqtt_ca
+    if mqtt:
+        overrides["mqtt"] = mqtt
     return overrides
 
 

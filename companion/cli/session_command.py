@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from companion.cli import values
 from companion.cli.mqtt_commands import add_mqtt_arguments
 from companion.cli.sim_options import add_device_arguments
 
@@ -33,9 +34,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="ID",
         help="run only these exercises (repeatable), in the routine's order",
     )
-    parser.add_argument("--pace", type=float, metavar="BPM", help="breaths per minute (3-12)")
     parser.add_argument(
-        "--speed", type=float, default=1.0, metavar="X", help="run X times faster (tests, demos)"
+        "--rounds",
+        action="append",
+        default=[],
+        type=values.rounds,
+        metavar="EXERCISE=N",
+        help="rounds for one exercise, within what it allows (repeatable; e.g. cat-cow=4)",
+    )
+    parser.add_argument(
+        "--pace", type=values.pace_bpm, metavar="BPM", help="breaths per minute (3-12)"
+    )
+    parser.add_argument(
+        "--speed", type=values.speed, default=1.0, metavar="X", help="run X times faster (demos)"
     )
     parser.add_argument(
         "--delivery",
@@ -66,17 +77,20 @@ async def _session(args: argparse.Namespace) -> int:
     from companion.cli.recording import open_recording_history
     from companion.cli.routines_commands import warn_about_problems
     from companion.cli.sim_options import sim_options_from_args
-    from companion.errors import HubError
     from companion.hub import Hub
     from routines import load_library
 
-    if args.speed <= 0:
-        raise HubError(f"--speed must be above 0, not {args.speed:g}")
     library = load_library()
     warn_about_problems(library)
     hub = Hub(library)
     # Compile first: a wrong routine, exercise or pace fails before any radio work.
-    plan = hub.plan(args.routine, exercises=args.exercise, pace_bpm=args.pace, speed=args.speed)
+    plan = hub.plan(
+        args.routine,
+        exercises=args.exercise,
+        pace_bpm=args.pace,
+        speed=args.speed,
+        rounds=dict(args.rounds),
+    )
     sims = sim_options_from_args(args) if args.sim else None
     mqtt = mqtt_settings_from_args(args)
     async with contextlib.AsyncExitStack() as stack:
@@ -143,7 +157,7 @@ def _report(args: argparse.Namespace, result: SessionResult, interrupted: bool) 
     import json
     import sys
 
-    from companion.session.outcome import OUTCOME_LABELS, SessionOutcome
+    from companion.session.outcome import SessionOutcome, outcome_words
     from companion.session.trace import summary, write_trace
 
     if args.trace:
@@ -162,7 +176,7 @@ def _report(args: argparse.Namespace, result: SessionResult, interrupted: bool) 
     if outcome is SessionOutcome.COMPLETED:
         return 0
     # Partial (exercises skipped), stopped or aborted: a script can tell it did not all run.
-    print(f"backstretch: session {OUTCOME_LABELS[outcome]}: {result.reason}", file=sys.stderr)
+    print(f"backstretch: session {outcome_words(outcome, result.reason)}", file=sys.stderr)
     return 1
 
 
@@ -218,12 +232,10 @@ async def _show_progress(hub: Hub, progress: ProgressLine) -> None:
 
 
 def _human_summary(result: SessionResult) -> str:
-    from companion.session.outcome import OUTCOME_LABELS
-
     minutes, seconds = divmod(round(result.ended - result.started), 60)
     figures = result.figures
     timing = f" ({result.timing})" if result.timing else ""
     return (
-        f"{result.routine}: {OUTCOME_LABELS[result.outcome]} in {minutes}:{seconds:02d}"
-        f"{timing}; cues felt: {figures.felt()}; onset error: {figures.errors()}"
+        f"{result.routine}: {result.outcome} in {minutes}:{seconds:02d}{timing}; "
+        f"cues felt: {figures.felt()}; onset error: {figures.errors()}"
     )

@@ -59,7 +59,7 @@ def _positive_int(text: str) -> int:
 
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
-    """The simulated wearable's options (DESIGN.md), accepted wherever `--sim` is."""
+    """The simulated wearable's options (README), accepted wherever `--sim` is."""
     group = parser.add_argument_group("simulated wearable")
     group.add_argument(
         "--sim-devices", type=_positive_int, default=1, metavar="N", help="how many (default 1)"

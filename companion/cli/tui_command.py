@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from companion.cli import values
 from companion.cli.sim_options import add_device_arguments
 
 if TYPE_CHECKING:
@@ -35,7 +36,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Options `tui` and `demo` share."""
     parser.add_argument(
-        "--speed", type=float, default=1.0, metavar="X", help="run sessions X times faster (demos)"
+        "--speed",
+        type=values.speed,
+        default=1.0,
+        metavar="X",
+        help="run sessions X times faster (demos)",
     )
     parser.add_argument(
         "--connect-timeout", type=float, default=15.0, metavar="S", help=argparse.SUPPRESS
@@ -52,10 +57,6 @@ def run(args: argparse.Namespace) -> int:
 def run_tui(args: argparse.Namespace, sims: list[SimOptions] | None, mqtt_url: str | None) -> int:
     import asyncio
 
-    from companion.errors import HubError
-
-    if args.speed <= 0:
-        raise HubError(f"--speed must be above 0, not {args.speed:g}")
     return asyncio.run(_tui(args, sims, mqtt_url))
 
 
@@ -127,7 +128,9 @@ def _record(stored: StoredRecord) -> SessionRecord:
         status=stored.outcome,
         duration_s=stored.duration_s or 0.0,
         cues_planned=stored.cues_planned or 0,
-        cues_executed=stored.cues_executed or 0,
+        cues_executed=stored.cues_executed,
+        reason=stored.reason,
+        screen_only=stored.screen_only,
     )
 
 

@@ -136,7 +136,17 @@ async def scanning_errors(radio: Radio) -> AsyncIterator[None]:
                 "; is Bluetooth (BlueZ) running here? Without it, use --adapter for a "
                 "USB dongle or --sim for a simulated wearable"
             )
-        raise DeviceError(f"cannot scan with {radio.description}: {exc}{hint}") from exc
+        raise DeviceError(f"cannot scan with {radio.description}: {_words(exc)}{hint}") from exc
+
+
+def _words(exc: Exception) -> str:
+    """An OS error as words, without Python's `[Errno 2]`; bleak reaches BlueZ over the
+    D-Bus system bus, whose socket is what is missing when the error is ENOENT."""
+    if isinstance(exc, FileNotFoundError | ConnectionRefusedError):
+        return f"the D-Bus system bus is not there ({(exc.strerror or str(exc)).lower()})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc)
 
 
 async def scan(

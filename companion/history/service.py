@@ -121,6 +121,7 @@ class History:
                     pace_bpm=event.pace_bpm,
                     started_at=now,
                     hub_id=self.hub_id,
+                    screen_only=event.screen_only,
                 ),
             )
         elif isinstance(event, SessionEnded):

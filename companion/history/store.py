@@ -22,7 +22,7 @@ from typing import Any
 
 from companion.errors import HubError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE sessions (
@@ -45,6 +45,13 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_start ON sessions (started_at);
 """
+
+# Each step takes a file from the version before it to its own; run in order, in the
+# transaction that opens the file, so a file is never left half-migrated.
+_MIGRATIONS: dict[int, str] = {
+    # 2: sessions followed on the screen alone, with no wearable (no cue was felt).
+    2: "ALTER TABLE sessions ADD COLUMN screen_only INTEGER NOT NULL DEFAULT 0",
+}
 
 INTERRUPTED_REASON = "the hub stopped during the session (killed or crashed)"
 
@@ -69,6 +76,8 @@ class SessionRecord:
     onset_p99_ms: float | None
     onset_max_ms: float | None
     hub_id: str
+    # Followed on the screen alone, with no wearable.
+    screen_only: bool = False
 
     @property
     def duration_s(self) -> float | None:
@@ -176,7 +185,11 @@ class HistoryStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
-            db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            version = 1
+            db.execute("INSERT INTO schema_version (version) VALUES (1)")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            db.execute(_MIGRATIONS[step])
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (step,))
 
     def _mark_interrupted(self) -> int:
         host = socket.gethostname()
@@ -206,10 +219,12 @@ class HistoryStore:
         pace_bpm: float | None,
         started_at: datetime,
         hub_id: str = "",
+        screen_only: bool = False,
     ) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO sessions (session_id, routine, exercises, pace_bpm, "
-            "started_at, outcome, hub_id, host, pid) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+            "started_at, outcome, hub_id, host, pid, screen_only) "
+            "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
             (
                 session_id,
                 routine,
@@ -219,6 +234,7 @@ class HistoryStore:
                 hub_id,
                 socket.gethostname(),
                 os.getpid(),
+                int(screen_only),
             ),
         )
 
@@ -265,7 +281,7 @@ class HistoryStore:
         rows = self._db.execute(
             "SELECT session_id, routine, exercises, pace_bpm, started_at, ended_at, outcome, "
             "reason, cues_planned, cues_executed, onset_p50_ms, onset_p99_ms, onset_max_ms, "
-            "hub_id FROM sessions ORDER BY started_at DESC LIMIT ?",
+            "hub_id, screen_only FROM sessions ORDER BY started_at DESC LIMIT ?",
             (limit,),
         ).fetchall()
         return [
@@ -284,6 +300,7 @@ class HistoryStore:
                 onset_p99_ms=row[11],
                 onset_max_ms=row[12],
                 hub_id=row[13],
+                screen_only=bool(row[14]),
             )
             for row in rows
         ]

@@ -59,7 +59,7 @@ class Command:
 
 
 def result_payload(request_id: RequestId | None, error: str | None) -> dict[str, Any]:
-    """The DESIGN.md answer on the sibling `result` topic."""
+    """The answer on the sibling `result` topic (a public contract, README)."""
     return {"request_id": request_id, "status": "error" if error else "ok", "error": error}
 
 

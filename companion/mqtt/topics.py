@@ -1,4 +1,4 @@
-"""The topic layout of DESIGN.md for one hub."""
+"""The topic layout for one hub (a public contract, README)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from companion.clocks import Clock
+from companion.clocks import Clock, LoopTimers, TimerHandle, Timers
 from companion.devices.link import DeviceLink, TimedCue
 from companion.errors import SessionError
 from companion.events import (
@@ -144,12 +144,18 @@ class SessionEngine:
         lead_s: float = DEFAULT_LEAD_S,
         abort_after_s: float = 120.0,
         session_id: str | None = None,
+        timers: Timers | None = None,
+        screen_only: bool = False,
     ) -> None:
         self.plan = plan
         self.session_id = session_id or uuid.uuid4().hex[:12]
-        self._links = links
+        # No wearable: the person follows the screen. No link is served or waited for, and
+        # the figures say "not reported" rather than "none felt".
+        self.screen_only = screen_only
+        self._links = (lambda: ()) if screen_only else links
         self._publish = publish
         self._clock = clock
+        self._timers = timers or LoopTimers(clock)
         self._lead_s = lead_s
         self._abort_after_s = abort_after_s
         self._state = SessionState.IDLE
@@ -165,8 +171,8 @@ class SessionEngine:
         self._resume_state = SessionState.RUNNING
         self._auto_paused = False
         self._served: set[str] = set()
-        self._timer: asyncio.TimerHandle | None = None
-        self._watch: asyncio.TimerHandle | None = None
+        self._timer: TimerHandle | None = None
+        self._watch: TimerHandle | None = None
         self._started = 0.0
         self._ended = 0.0
         self._done: asyncio.Future[SessionResult] | None = None
@@ -202,6 +208,7 @@ class SessionEngine:
                 exercises=tuple(step.id for step in self.plan.steps),
                 pace_bpm=self.plan.pace_bpm,
                 duration_s=self.plan.duration_s,
+                screen_only=self.screen_only,
             )
         )
         self._hand_out(self._links())
@@ -291,7 +298,7 @@ class SessionEngine:
 
     def links_changed(self) -> None:
         """A link connected or was lost: serve newcomers, pause when nobody is left."""
-        if not self.active:
+        if not self.active or self.screen_only:
             return
         links = self._links()
         ready = [link for link in links if link.ready]
@@ -355,9 +362,8 @@ class SessionEngine:
             self._timer.cancel()
             self._timer = None
 
-    def _call_at(self, deadline: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
-        loop = asyncio.get_running_loop()
-        return loop.call_at(loop.time() + (deadline - self._clock()), callback)
+    def _call_at(self, deadline: float, callback: Callable[[], None]) -> TimerHandle:
+        return self._timers.call_at(deadline, callback)
 
     def _schedule_watch(self, deadline: float, callback: Callable[[], None]) -> None:
         self._cancel_watch()
@@ -470,7 +476,7 @@ class SessionEngine:
         self, planned: tuple[PlannedCue, ...], executed: tuple[ExecutedCue, ...]
     ) -> OnsetFigures:
         reporting = [device for device, reports in self._reports.items() if reports]
-        if self._reports and not reporting:
+        if self.screen_only or (self._reports and not reporting):
             return unreported(len(planned))
         return onset_figures(planned, executed)
 

@@ -109,13 +109,15 @@ def onset_figures(
         for cue in planned
         if sum(cue.cue_id in per_device for per_device in errors.values()) >= count
     )
+    # No cue measured: no error figure either (a 0.0 would read as perfect timing).
+    measured = bool(all_errors)
     return OnsetFigures(
         planned=len(planned),
         executed=played_everywhere,
         lost=len(planned) - played_everywhere,
-        p50=round(percentile(all_errors, 50), 3),
-        p99=round(percentile(all_errors, 99), 3),
-        max=round(max(all_errors, default=0.0), 3),
+        p50=round(percentile(all_errors, 50), 3) if measured else None,
+        p99=round(percentile(all_errors, 99), 3) if measured else None,
+        max=round(max(all_errors), 3) if measured else None,
     )
 
 

@@ -18,14 +18,14 @@ class SessionOutcome(StrEnum):
     INTERRUPTED = "interrupted"
 
 
-# How a person reads each outcome (TUI, `history`, summaries).
-OUTCOME_LABELS: dict[SessionOutcome, str] = {
-    SessionOutcome.COMPLETED: "completed",
-    SessionOutcome.PARTIAL: "completed with skips",
-    SessionOutcome.STOPPED: "stopped",
-    SessionOutcome.ABORTED: "aborted",
-    SessionOutcome.INTERRUPTED: "interrupted",
-}
+def outcome_words(outcome: str, reason: str = "") -> str:
+    """`completed`, or `partial: 1 exercise skipped`: the outcome's own word everywhere a
+    person reads it (the TUI, `history`, `session`), with the reason when there is news in it.
+    """
+    if not reason or reason == outcome:
+        return outcome
+    return f"{outcome}: {reason}"
+
 
 # Outcomes that count as a session done for streaks and reminders.
 DONE_OUTCOMES = frozenset({SessionOutcome.COMPLETED, SessionOutcome.PARTIAL})

@@ -1,4 +1,4 @@
-"""The session trace (DESIGN.md): JSON Lines of planned and executed cues.
+"""The session trace (a public contract, README): JSON Lines of planned and executed cues.
 
 The trace is written after the session, never from the cue path: a disk that stalls must
 not delay a tap. Lines are in time order; `executed` lines carry the device they came from.

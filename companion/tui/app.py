@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 
 from companion.clocks import Clock
@@ -30,13 +30,14 @@ from companion.events import (
 from companion.hub import Hub
 from companion.redact import redact_url
 from companion.session.engine import SessionState
-from companion.session.outcome import DONE_OUTCOMES
+from companion.session.outcome import DONE_OUTCOMES, outcome_words
 from companion.tui.connector import Connector
 from companion.tui.devices_screen import DevicesScreen
-from companion.tui.dialogs import ConfirmStop, HelpScreen, SafetyNotice
+from companion.tui.dialogs import ConfirmStop, HelpScreen, SafetyNotice, ScreenOnlyOffer
+from companion.tui.exercise_list import ExerciseChoice
 from companion.tui.history_screen import HistoryScreen
 from companion.tui.home import HomeScreen
-from companion.tui.keys import KEYS
+from companion.tui.keys import APP_KEYS, HOME_KEYS, SESSION_KEYS
 from companion.tui.notice import NoticeStore
 from companion.tui.providers import HistoryView, MemoryHistory, NoSchedule, ScheduleView
 from companion.tui.session_screen import SessionScreen
@@ -49,7 +50,9 @@ T = TypeVar("T")
 
 # Errors a person can act on: their message is the notification.
 USER_ERRORS = (HubError, RoutineError, ProtocolError)
-SESSION_ACTIONS = frozenset({"pause_resume", "skip", "stop"})
+# The breath indicator's redraws per second: smooth to the eye at half-cell steps, and cheap
+# enough for a Raspberry Pi Zero beside the hub (bench/tui_cpu.py).
+DEFAULT_REFRESH_HZ = 12.0
 
 
 class BackstretchApp(App[None]):
@@ -57,11 +60,7 @@ class BackstretchApp(App[None]):
 
     TITLE = "backstretch"
     SUB_TITLE = "breathe with your back"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(key.keys, key.action, key.label, show=key.action != "help")
-        for key in KEYS
-        if key.action != "start"  # the screens bind enter, ahead of their lists
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [key.binding() for key in APP_KEYS]
 
     def __init__(
         self,
@@ -73,7 +72,7 @@ class BackstretchApp(App[None]):
         notice: NoticeStore | None = None,
         speed: float = 1.0,
         clock: Clock | None = None,
-        refresh_hz: float = 20.0,
+        refresh_hz: float = DEFAULT_REFRESH_HZ,
         mqtt_url: str | None = None,
     ) -> None:
         super().__init__()
@@ -96,8 +95,10 @@ class BackstretchApp(App[None]):
         # `mirroring` once it does.
         self.mqtt_url = mqtt_url
         self.mirroring = False
-        # The exercises picked per routine (absent: all of them).
-        self.chosen: dict[str, tuple[str, ...]] = {}
+        # The exercises and rounds picked per routine (absent: all, at their own rounds).
+        self.choices: dict[str, ExerciseChoice] = {}
+        # Ring the terminal bell on each cue of a screen-only session.
+        self.bell_on_cues = False
         self._subscription = hub.bus.subscribe()
 
     # -- life cycle ------------------------------------------------------------------
@@ -148,7 +149,7 @@ class BackstretchApp(App[None]):
         elif isinstance(event, SessionPaused) and event.reason != "paused":
             self.notify(f"Session paused: {event.reason}", severity="warning")
         elif isinstance(event, SessionEnded) and event.status not in DONE_OUTCOMES:
-            self.notify(f"Session stopped: {event.reason}")
+            self.notify(f"Session {outcome_words(event.status, event.reason)}")
         if isinstance(event, SessionStarted | SessionPaused | SessionResumed | SessionEnded):
             self.refresh_bindings()
         for screen in self.screen_stack:
@@ -175,8 +176,10 @@ class BackstretchApp(App[None]):
         except USER_ERRORS as exc:
             self.notify(str(exc), severity="error", timeout=8)
         except OSError as exc:
+            why = (exc.strerror or str(exc)).lower()
             self.notify(
-                f"Bluetooth is not available ({exc}); try --sim, or --adapter for a dongle",
+                f"Bluetooth is not available ({why}); enter starts a session on the screen "
+                "alone, or use --sim, or --adapter for a dongle",
                 severity="error",
                 timeout=8,
             )
@@ -193,23 +196,44 @@ class BackstretchApp(App[None]):
 
     # -- actions ---------------------------------------------------------------------
 
-    def check_action(
-        self,
-        action: str,
-        parameters: tuple[object, ...],  # noqa: ARG002 - Textual's signature
-    ) -> bool | None:
-        if action in SESSION_ACTIONS:
-            # Shown dimmed while there is no session: the keys stay discoverable.
-            return True if self.session_active else None
-        return True
+    def chosen_exercises(self, routine_id: str) -> tuple[str, ...] | None:
+        """The exercises picked for `routine_id`, in its order (None: every one)."""
+        choice = self.choices.get(routine_id)
+        if choice is None:
+            return None
+        routine = self.hub.library.get(routine_id)
+        return tuple(e.id for e in routine.exercises if e.id in choice.included)
 
     def action_start(self) -> None:
         if self.session_active:
             self.notify("A session is already running: x stops it", severity="warning")
             return
+        if not any(device.connected for device in self.hub.snapshot().devices):
+
+            def answered(bell: bool | None) -> None:
+                if bell is not None:
+                    self.bell_on_cues = bell
+                    self._start(screen_only=True)
+
+            self.push_screen(ScreenOnlyOffer(self.bell_on_cues), answered)
+            return
+        self._start(screen_only=False)
+
+    def _start(self, *, screen_only: bool) -> None:
         routine = self.hub.routine
-        exercises = self.chosen.get(routine)
-        engine = self.call_hub(lambda: self.hub.start(exercises=exercises, speed=self.speed))
+        exercises = self.chosen_exercises(routine)
+        if exercises == ():
+            self.notify("Choose at least one exercise (space on the list)", severity="warning")
+            return
+        choice = self.choices.get(routine)
+        engine = self.call_hub(
+            lambda: self.hub.start(
+                exercises=exercises,
+                rounds=choice.rounds if choice else None,
+                speed=self.speed,
+                screen_only=screen_only,
+            )
+        )
         if engine is None:
             return
         self.refresh_bindings()
@@ -228,7 +252,8 @@ class BackstretchApp(App[None]):
         self.refresh_bindings()
 
     def action_skip(self) -> None:
-        self.call_hub(self.hub.skip)
+        if self.session_active:
+            self.call_hub(self.hub.skip)
 
     def action_stop(self) -> None:
         if not self.session_active:
@@ -259,17 +284,40 @@ class BackstretchApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        if self.session_active:
-            self.call_hub(lambda: self.hub.stop("the terminal UI was closed"))
-        self.exit()
+        """Quit; during a session, only once the person said so (the session is stopped)."""
+        if not self.session_active:
+            self.exit()
+            return
+
+        def answered(stop: bool | None) -> None:
+            if not stop:
+                return
+            if self.session_active:
+                self.call_hub(lambda: self.hub.stop("the terminal UI was closed"))
+            self.exit()
+
+        if not isinstance(self.screen, ConfirmStop):
+            self.push_screen(ConfirmStop(quitting=True), answered)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for key in KEYS:
-            if key.action == "quit":
-                continue  # Textual's own "Quit" is already in the palette.
+        commands = [(key, key.action) for key in APP_KEYS if key.action != "quit"]
+        commands.append((HOME_KEYS[0], "start"))
+        if self.session_active:
+            actions = {
+                "pause": "pause_resume",
+                "skip": "skip",
+                "stop": "stop",
+                "bell": "toggle_bell",
+            }
+            commands += [(key, actions[key.action]) for key in SESSION_KEYS]
+        for key, action in commands:
+            title = "Pause or resume" if action == "pause_resume" else key.label
             yield SystemCommand(
-                key.label if key.action != "pause_resume" else "Pause or resume",
-                f"{key.help} ({key.shown})",
-                functools.partial(self.run_action, key.action),
+                title, f"{key.help} ({key.shown})", functools.partial(self.run_action, action)
             )
+
+    def action_toggle_bell(self) -> None:
+        """Ring the terminal bell on each cue (or stop ringing it)."""
+        self.bell_on_cues = not self.bell_on_cues
+        self.notify(f"Bell on each cue: {'on' if self.bell_on_cues else 'off'}")

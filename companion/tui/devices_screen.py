@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
+from companion.tui.footer import KeyFooter
 from companion.tui.presenter import DeviceRow, device_line, device_row
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class DevicesScreen(Screen[None]):
         yield Static(id="detail")
         yield Static(DROP_NOTE, id="note")
         yield Static(id="scan")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Devices"

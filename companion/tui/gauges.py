@@ -21,7 +21,8 @@ RIGHT_HALF = "▐"
 def breath_rows(level: float, width: int, height: int) -> list[str]:
     """A lens-shaped bar, `level` (0-1) of the width, centred; at least a dot at rest.
 
-    Half-cell steps keep the growth smooth at a 20 Hz redraw on a narrow terminal.
+    Half-cell steps keep the growth smooth on a narrow terminal at a redraw rate a small
+    computer can afford.
     """
     rows = []
     for row in range(height):
@@ -56,22 +57,27 @@ class BreathIndicator(Widget):
         super().__init__(id=id)
         self.level = 0.0
         self.phase = "none"
+        self._drawn: list[str] = []
 
     def show(self, level: float, phase: str) -> None:
-        if (level, phase) == (self.level, self.phase):
-            return
+        """Draw `level`; repaint only when the drawing moves by at least a half cell."""
         self.level = level
         if phase != self.phase:
             self.remove_class(self.phase)
             self.add_class(phase)
             self.phase = phase
-        self.refresh()
+        if self._rows() != self._drawn:
+            self.refresh()
 
-    def render(self) -> Text:
+    def _rows(self) -> list[str]:
         width, height = self.content_size.width, self.content_size.height
         if width <= 0 or height <= 0:
-            return Text("")
-        return Text("\n".join(breath_rows(self.level, width, height)), no_wrap=True)
+            return []
+        return breath_rows(self.level, width, height)
+
+    def render(self) -> Text:
+        self._drawn = self._rows()
+        return Text("\n".join(self._drawn), no_wrap=True)
 
 
 def progress_text(progress: float, remaining_s: float | None, width: int) -> str:
@@ -95,14 +101,17 @@ class SessionProgress(Widget):
         super().__init__(id=id)
         self.progress = 0.0
         self.remaining_s: float | None = None
+        self._drawn = ""
 
     def show(self, progress: float, remaining_s: float | None) -> None:
-        if (progress, remaining_s) == (self.progress, self.remaining_s):
-            return
+        """Repaint only when the bar or the seconds left change."""
         self.progress, self.remaining_s = progress, remaining_s
-        self.refresh()
+        if self._text() != self._drawn:
+            self.refresh()
+
+    def _text(self) -> str:
+        return progress_text(self.progress, self.remaining_s, self.content_size.width)
 
     def render(self) -> Text:
-        return Text(
-            progress_text(self.progress, self.remaining_s, self.content_size.width), no_wrap=True
-        )
+        self._drawn = self._text()
+        return Text(self._drawn, no_wrap=True)

@@ -8,8 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static, Switch
+from textual.widgets import DataTable, Header, Label, Static, Switch
 
+from companion.plurals import count_of
+from companion.tui.footer import KeyFooter
+from companion.tui.providers import SessionRecord
 from routines import format_clock
 
 if TYPE_CHECKING:
@@ -41,7 +44,7 @@ class HistoryScreen(Screen[None]):
             yield Label("Schedule on")
             yield Switch(value=self.bs_app.hub.schedule_enabled, id="schedule")
         yield Static(id="upcoming")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "History"
@@ -55,8 +58,7 @@ class HistoryScreen(Screen[None]):
         app = self.bs_app
         today, streak = app.history.sessions_today(), app.history.streak_days()
         self.query_one("#counts", Static).update(
-            f"Today: {today} session{'s' if today != 1 else ''} · "
-            f"streak: {streak} day{'s' if streak != 1 else ''}"
+            f"Today: {count_of(today, 'session')} · streak: {count_of(streak, 'day')}"
         )
         table = self.query_one("#recent", DataTable)
         table.clear()
@@ -64,18 +66,16 @@ class HistoryScreen(Screen[None]):
         for record in records:
             table.add_row(
                 record.ended.astimezone().strftime("%a %d %b %H:%M"),
-                record.routine,
+                self._title(record.routine),
                 record.status,
                 format_clock(record.duration_s),
-                f"{record.cues_executed}/{record.cues_planned}"
-                if record.cues_executed is not None
-                else "not reported",
+                _cues_felt(record),
             )
         if not records:
             table.add_row("—", "no session yet", "", "", "")
         upcoming = app.schedule.upcoming(5)
         lines = [
-            f"{reminder.at.astimezone().strftime('%a %d %b %H:%M')}  {reminder.routine}"
+            f"{reminder.at.astimezone():%a %d %b %H:%M}  {self._title(reminder.routine)}"
             + (f"  {reminder.label}" if reminder.label else "")
             for reminder in upcoming
         ]
@@ -89,6 +89,11 @@ class HistoryScreen(Screen[None]):
             with self.prevent(Switch.Changed):
                 switch.value = app.hub.schedule_enabled
 
+    def _title(self, routine_id: str) -> str:
+        """A routine's title; its id when the library no longer has it."""
+        routine = self.bs_app.hub.library.routines.get(routine_id)
+        return routine.title if routine is not None else routine_id
+
     def on_switch_changed(self, event: Switch.Changed) -> None:
         hub = self.bs_app.hub
         self.bs_app.call_hub(lambda: hub.set_schedule_enabled(event.value))
@@ -96,3 +101,11 @@ class HistoryScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def _cues_felt(record: SessionRecord) -> str:
+    if record.screen_only:
+        return "screen only"
+    if record.cues_executed is None:
+        return "not reported"
+    return f"{record.cues_executed} of {record.cues_planned}"

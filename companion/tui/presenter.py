@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from companion.devices.capabilities import Capabilities
+from companion.plurals import count_of
 from companion.session.engine import ENDED_STATES, SessionResult, SessionState, SessionView
-from companion.session.outcome import OUTCOME_LABELS, SessionOutcome
+from companion.session.outcome import outcome_words
 from companion.state import DeviceState, HubSnapshot
 from routines import CuePlan, Routine, format_clock
 
@@ -111,7 +112,7 @@ def present_session(
         word = (
             "Well done"
             if state in (SessionState.COMPLETED, SessionState.PARTIAL)
-            else (OUTCOME_LABELS[SessionOutcome(state.value)].capitalize())
+            else state.value.capitalize()
         )
         seconds_left = None
         level = 0.0
@@ -166,10 +167,16 @@ def plan_summary_line(plan: CuePlan) -> str:
     return f"{titles}, at {plan.pace_bpm:g} breaths per minute."
 
 
+def screen_only_line(bell: bool) -> str:
+    """The session view's line where the wearable would be, for a screen-only session."""
+    ring = "the bell rings on each cue" if bell else "no bell"
+    return f"Screen only: no wearable, follow the indicator ({ring}; b: bell on/off)"
+
+
 def device_line(snapshot: HubSnapshot) -> str:
     """One line about the wearables, and what a drop means for the session."""
     if not snapshot.devices:
-        return "No wearable connected: scan from the devices screen (d, then s)"
+        return "No wearable connected: enter starts on the screen alone; d, then s to scan"
     parts = [_device_words(device) for device in snapshot.devices]
     line = "; ".join(parts)
     connected = any(device.connected for device in snapshot.devices)
@@ -255,11 +262,20 @@ def routine_row(routine: Routine, duration_s: float) -> RoutineRow:
     return RoutineRow(routine.id, routine.title, format_clock(duration_s), len(routine.exercises))
 
 
+def pace_words(pace: float, source: str, own: float) -> str:
+    """The pace a start would use and which setting gives it (see `Hub.pace_for`)."""
+    if source == "all":
+        return f"{pace:g} breaths per minute, set for every routine (this one's own: {own:g})"
+    if source == "routine":
+        return f"{pace:g} breaths per minute, set for this routine (its own: {own:g})"
+    return f"{pace:g} breaths per minute, the routine's own"
+
+
 def exercise_timing(plan: CuePlan) -> dict[str, str]:
     """Per exercise id in the plan: its length and rounds, e.g. '0:14 · 2 rounds'."""
     words: dict[str, str] = {}
     for step in plan.steps:
-        rounds = f"{step.rounds} round{'s' if step.rounds != 1 else ''}"
+        rounds = count_of(step.rounds, "round")
         sides = {"alternating": ", both sides in turn", "one_then_other": ", each side"}.get(
             step.sides.value, ""
         )
@@ -282,20 +298,25 @@ def exercises_done(result: SessionResult) -> int:
 
 
 def summary_rows(
-    result: SessionResult, steps_total: int, sessions_today: int, streak_days: int
+    result: SessionResult,
+    steps_total: int,
+    sessions_today: int,
+    streak_days: int,
+    *,
+    screen_only: bool = False,
 ) -> Sequence[SummaryRow]:
     figures = result.figures
-    label = OUTCOME_LABELS[result.outcome]
-    status = label if result.status is SessionState.COMPLETED else f"{label}: {result.reason}"
-    days = f"{streak_days} day{'s' if streak_days != 1 else ''}"
+    status = outcome_words(result.outcome, result.reason)
+    felt = "not reported (screen only, no wearable)" if screen_only else figures.felt()
+    timing = "not reported" if screen_only else figures.errors().replace(", ", " · ")
     return (
         SummaryRow("Result", status),
         SummaryRow("Duration", format_clock(max(0.0, result.ended - result.started))),
         SummaryRow("Exercises done", f"{exercises_done(result)} of {steps_total}"),
-        SummaryRow("Cues felt", figures.felt()),
-        SummaryRow("Cue timing", figures.errors().replace(", ", " · ")),
+        SummaryRow("Cues felt", felt),
+        SummaryRow("Cue timing", timing),
         SummaryRow("Sessions today", str(sessions_today)),
-        SummaryRow("Streak", days),
+        SummaryRow("Streak", count_of(streak_days, "day")),
     )
 
 

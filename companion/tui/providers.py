@@ -28,6 +28,8 @@ class SessionRecord:
     duration_s: float
     cues_planned: int
     cues_executed: int | None
+    reason: str = ""
+    screen_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ class MemoryHistory:
         self._local_day = local_day
         self._records: list[SessionRecord] = []
         self._started: dict[str, datetime] = {}
+        self._screen_only: set[str] = set()
 
     async def follow(self) -> None:
         """Record every session that ends, until cancelled."""
@@ -86,6 +89,8 @@ class MemoryHistory:
     def observe(self, event: HubEvent) -> None:
         if isinstance(event, SessionStarted):
             self._started[event.session_id] = self._wall_clock()
+            if event.screen_only:
+                self._screen_only.add(event.session_id)
         elif isinstance(event, SessionEnded):
             ended = self._wall_clock()
             started = self._started.pop(event.session_id, ended)
@@ -97,6 +102,8 @@ class MemoryHistory:
                     duration_s=(ended - started).total_seconds(),
                     cues_planned=event.cues_planned,
                     cues_executed=event.cues_executed,
+                    reason=event.reason,
+                    screen_only=event.session_id in self._screen_only,
                 )
             )
 

@@ -83,7 +83,7 @@ def test_a_session_is_recorded_at_start_and_completed_at_end(tmp_path: Path) -> 
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_a_running_row_of_a_dead_hub_becomes_interrupted_on_the_next_open(tmp_path: Path) -> None:
@@ -140,6 +140,52 @@ def test_a_newer_schema_is_refused_not_rewritten(tmp_path: Path) -> None:
         db.execute("INSERT INTO schema_version VALUES (99)")
     with pytest.raises(HistoryError, match="newer backstretch"):
         HistoryStore.open(path)
+
+
+# What backstretch 0.1 wrote (schema 1), so the migration is tested from a real old file.
+SCHEMA_1 = [
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO schema_version (version) VALUES (1)",
+    (
+        "CREATE TABLE sessions (session_id TEXT PRIMARY KEY, routine TEXT NOT NULL, "
+        "exercises TEXT NOT NULL, pace_bpm REAL, started_at TEXT NOT NULL, ended_at TEXT, "
+        "outcome TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', cues_planned INTEGER, "
+        "cues_executed INTEGER, onset_p50_ms REAL, onset_p99_ms REAL, onset_max_ms REAL, "
+        "hub_id TEXT NOT NULL DEFAULT '', host TEXT NOT NULL DEFAULT '', pid INTEGER)"
+    ),
+    "CREATE INDEX sessions_by_start ON sessions (started_at)",
+    (
+        "INSERT INTO sessions (session_id, routine, exercises, started_at, ended_at, outcome, "
+        "cues_planned, cues_executed) VALUES ('old', 'one-minute-back', '[]', "
+        "'2025-03-03T09:00:00.000+00:00', '2025-03-03T09:01:11.000+00:00', 'completed', 25, 25)"
+    ),
+]
+
+
+def test_a_schema_1_file_is_migrated_and_keeps_its_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(path) as db:
+        for statement in SCHEMA_1:
+            db.execute(statement)
+    db.close()
+    store = HistoryStore.open(path)
+    store.record_started(
+        session_id="new",
+        routine="desk-breathing",
+        exercises=("paced-breathing",),
+        pace_bpm=6.0,
+        started_at=T0,
+        screen_only=True,
+    )
+    records = {r.session_id: r for r in store.recent()}
+    store.close()
+    assert records["old"].screen_only is False
+    assert (records["old"].outcome, records["old"].cues_executed) == ("completed", 25)
+    assert records["new"].screen_only is True
+    assert records["new"].to_dict()["screen_only"] is True
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,), (2,)]
+    db.close()
 
 
 # -- counts ------------------------------------------------------------------------------
@@ -308,4 +354,42 @@ async def test_a_device_that_cannot_report_is_never_shown_as_having_played_nothi
     assert row["cues_planned"] == len(result.planned)
     assert row["cues_executed"] is None
     assert main(["history"]) == 0
-    assert "felt not reported" in capsys.readouterr().out
+    assert "cues, felt: not reported" in capsys.readouterr().out
+
+
+def test_history_lines_use_the_outcome_words_and_plurals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from companion.cli import main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore.open(path)
+    start_row(store, "done")
+    end_row(store, "done", "completed", T0 + timedelta(seconds=71))
+    store.record_started(
+        session_id="screen",
+        routine="one-minute-back",
+        exercises=("sphinx",),
+        pace_bpm=None,
+        started_at=T0 + timedelta(minutes=5),
+        screen_only=True,
+    )
+    store.record_ended(
+        session_id="screen",
+        routine="one-minute-back",
+        outcome="stopped",
+        reason="stopped from the terminal",
+        ended_at=T0 + timedelta(minutes=6),
+        cues_planned=6,
+        cues_executed=None,
+        onset_error_ms={},
+    )
+    store.close()
+    assert main(["history", "--file", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "stopped" in lines[0]
+    assert "screen only, no wearable (stopped from the terminal)" in lines[0]
+    assert "47 of 48 cues felt" in lines[1]
+    assert lines[-1].startswith("today: ")
+    assert "session(s)" not in lines[-1]

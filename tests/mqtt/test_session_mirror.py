@@ -67,7 +67,10 @@ async def test_a_fast_session_is_mirrored_from_discovery_to_completed(
             m.json() for m in watcher.on(topics.event) if m.json()["event_type"] == "session_ended"
         )
         assert ended["status"] == "completed"
-        assert ended["cues_executed"] == ended["cues_planned"]
+        # The simulated wearable reports what it played: a count, not "not reported". (How
+        # many were on time on a loaded machine is the benchmarks' business.)
+        assert isinstance(ended["cues_executed"], int)
+        assert 0 < ended["cues_executed"] <= ended["cues_planned"] == 25
         # A clean exit says goodbye: offline is the last word on status.
         assert watcher.on(topics.status)[-1].payload == b"offline"
 
@@ -92,3 +95,26 @@ async def test_a_transition_goes_out_at_once_while_other_changes_are_gathered(
         # Well within the minute that the pace change waits for.
         countdown = await watcher.wait_json(topics.state, start=mark, session="countdown")
         assert countdown["pace_bpm"] == 7.0
+
+
+async def test_a_screen_only_session_claims_no_cue_felt(broker: Broker, hub_id: str) -> None:
+    async with watching(broker, "backstretch/#") as watcher:
+        async with hub_rig(broker, hub_id, speed=20.0) as rig:
+            topics = Topics.of(rig.settings)
+            await watcher.wait_json(topics.state, session="idle")
+            mark = len(watcher.seen)
+            engine = rig.hub.start(speed=20.0, screen_only=True)
+            await engine.wait()
+            await watcher.wait_json(topics.state, 10.0, start=mark, session="completed")
+        events = {m.json()["event_type"]: m.json() for m in watcher.on(topics.event)}
+    assert events["session_started"]["screen_only"] is True
+    ended = events["session_ended"]
+    assert ended["status"] == "completed"
+    # Nothing was felt, and the figures say "not reported" rather than "none".
+    assert (ended["cues_planned"], ended["cues_executed"], ended["onset_error_ms"]) == (
+        25,
+        None,
+        None,
+    )
+    # The wearable was there but not used: it played nothing.
+    assert rig.wearables[0].trace == []

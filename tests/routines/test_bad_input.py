@@ -126,7 +126,7 @@ def test_the_valid_base_loads(tmp_path: Path) -> None:
         (
             'safety_notes = ["Move slowly."]',
             "safety_notes = []",
-            ("safety_notes: needs at least 1 item(s)"),
+            ("safety_notes: needs at least 1 item"),
         ),
     ],
 )

@@ -49,7 +49,7 @@ def test_list_says_when_a_user_routine_overrides_and_reports_broken_files(
 def test_show_prints_timed_steps(user_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "show", "one-minute-back")
     assert code == 0
-    assert out.startswith("One-minute back stretch (one-minute-back): 4 exercise(s), 1:11 at 10")
+    assert out.startswith("One-minute back stretch (one-minute-back): 4 exercises, 1:11 at 10")
     assert "2. Sphinx [sphinx]  0:17.0-0:36.0" in out
     assert "0:23.0  hold         10.0 s  Hold, breathe calmly" in out
     assert "Consult a certified specialist" in out
@@ -108,7 +108,6 @@ def test_show_uses_a_user_override(user_dir: Path, capsys: pytest.CaptureFixture
     ("argv", "message"),
     [
         (["show", "nope"], "unknown routine 'nope'; known: desk-breathing, one-minute-back"),
-        (["show", "one-minute-back", "--pace", "20"], "pace must be 3 to 12 breaths per minute"),
         (
             ["show", "one-minute-back", "--exercise", "plank"],
             "routine 'one-minute-back' has no exercise 'plank'",
@@ -152,7 +151,7 @@ def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "validate", str(BUNDLED_ROUTINES_DIR / "one-minute-back.toml"))
     assert (code, err) == (0, "")
     assert out == (
-        "ok: one-minute-back (One-minute back stretch): 4 exercise(s), "
+        "ok: one-minute-back (One-minute back stretch): 4 exercises, "
         "1:11 at 10 breaths per minute\n"
     )
 
@@ -196,3 +195,34 @@ def test_routines_alone_prints_usage(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 2
     assert "list" in err
     assert "validate" in err
+
+
+def test_validate_names_every_problem_of_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        bundled_text("one-minute-back")
+        .replace("rounds = 2", "rounds = 0")
+        .replace("rounds = 1\n", "rounds = 0\n")
+        .replace("pace_bpm = 10.0", "pace_bpm = 40.0")
+    )
+    path = tmp_path / "many.toml"
+    path.write_text(text, "utf-8")
+    code, out, err = run(capsys, "validate", str(path))
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert len(lines) >= 3
+    assert all(line.startswith(f"backstretch: error: {path}: ") for line in lines)
+    assert f"backstretch: error: {path}: pace_bpm: must be at most 12 (got 40.0)" in lines
+    assert sum(".rounds: must be at least 1 (got 0)" in line for line in lines) >= 2
+    assert "more problem" not in err
+
+
+def test_a_bad_pace_is_a_usage_error_whatever_is_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    for pace in ("abc", "20"):
+        with pytest.raises(SystemExit) as exited:
+            main(["routines", "show", "one-minute-back", "--pace", pace])
+        assert exited.value.code == 2
+        usage, error = capsys.readouterr().err.splitlines()
+        assert usage == "usage: backstretch routines show [options] ID"
+        assert error.startswith("backstretch routines show: error: argument --pace: ")

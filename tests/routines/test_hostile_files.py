@@ -479,3 +479,33 @@ def test_speed_limits(speed: float, accepted: bool) -> None:
     else:
         with pytest.raises(RoutineError, match=r"^speed must be 0\.01 to 1000 \(got "):
             compile_plan(routine, PlanOptions(speed=speed))
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("[" + "a." * 100_000 + "a]\n", 1),
+        ("x = 1\n" + "a." * 100_000 + "a = 1\n", 2),
+        ("x = {" + "a." * 5_000 + "a = 1}\n", 1),
+    ],
+    ids=["100k-part-header", "100k-part-key", "5k-part-inline-key"],
+)
+def test_a_dotted_key_of_thousands_of_parts_is_refused_unparsed(text: str, line: int) -> None:
+    # tomllib takes time quadratic in a key's parts (minutes for these): refused first.
+    with pytest.raises(RoutineError) as caught:
+        parse_toml(text, SOURCE, error=RoutineError)
+    assert_one_line(str(caught.value), SOURCE)
+    assert f"line {line}: a dotted key of too many parts: nested too deeply" in str(caught.value)
+
+
+def test_dots_in_strings_and_comments_are_not_keys() -> None:
+    text = (
+        'a = "' + "." * 500 + '"\n'
+        "b = '" + "." * 500 + "'\n"
+        'c = """\n' + "Move slowly. " * 200 + '\n"""\n'
+        "# " + "." * 500 + "\n"
+        "d.e.f = 1.5\n"
+    )
+    data = parse_toml(text, SOURCE, error=RoutineError)
+    assert data["d"] == {"e": {"f": 1.5}}
+    assert data["a"] == "." * 500

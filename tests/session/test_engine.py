@@ -7,11 +7,13 @@ import math
 
 import pytest
 
+from companion.devices.link import LinkState
 from companion.errors import SessionError
-from companion.events import EventBus, HubEvent
+from companion.events import EventBus, HubEvent, SessionEnded, SessionStarted
 from companion.session.engine import SessionEngine, SessionState
 from routines import CueKind, CuePlan, PlanOptions, compile_plan, load_library
 from tests.session.links import ManualClock, RecordingLink
+from tests.virtual_time import VirtualTime
 
 LEAD = 0.5
 
@@ -118,15 +120,17 @@ async def test_controls_refuse_in_the_wrong_state() -> None:
     engine.stop()
 
 
-async def test_a_fast_session_fires_every_cue_in_order_and_completes() -> None:
-    plan = seed_plan(speed=40.0)
+async def test_a_whole_session_fires_every_cue_in_order_and_completes() -> None:
+    plan = seed_plan()
     link = RecordingLink()
     events: list[HubEvent] = []
     bus = EventBus()
     subscription = bus.subscribe()
-    engine = SessionEngine(plan, lambda: [link], bus.publish, lead_s=0.05)
+    time = VirtualTime(0.0)
+    engine = SessionEngine(plan, lambda: [link], bus.publish, clock=time, timers=time, lead_s=LEAD)
     engine.start()
-    result = await asyncio.wait_for(engine.wait(), 10)
+    time.advance_to(LEAD + plan.duration_s + 5.0)
+    result = await asyncio.wait_for(engine.wait(), 1)
     while (event := subscription.get_nowait()) is not None:
         events.append(event)
     assert result.status is SessionState.COMPLETED
@@ -213,3 +217,30 @@ async def test_a_newcomer_gets_what_is_left_and_others_are_not_told_twice() -> N
     assert len([c for c in first.calls if c[0] == "play"]) == 1
     assert second.last_schedule() == first.last_schedule()
     engine.stop()
+
+
+async def test_a_screen_only_session_serves_no_device_and_reports_nothing_felt() -> None:
+    plan = seed_plan()
+    time = VirtualTime(0.0)
+    link = RecordingLink()
+    events: list[HubEvent] = []
+    engine = SessionEngine(
+        plan, lambda: [link], events.append, clock=time, timers=time, lead_s=LEAD, screen_only=True
+    )
+    engine.start()
+    assert link.calls == []
+    # No wearable to wait for: one coming or going changes nothing, and no watch pauses it.
+    link.state = LinkState.CLOSED
+    engine.links_changed()
+    time.advance_to(LEAD + plan.duration_s + 600.0)
+    result = await asyncio.wait_for(engine.wait(), 1)
+    assert result.status is SessionState.COMPLETED
+    assert link.calls == []
+    assert [e.event_type for e in events if e.event_type == "session_paused"] == []
+    started, ended = events[0], events[-1]
+    assert isinstance(started, SessionStarted)
+    assert started.screen_only
+    assert isinstance(ended, SessionEnded)
+    # Nothing was felt, and nothing claims otherwise: "not reported", as MQTT says it.
+    assert (ended.cues_planned, ended.cues_executed, ended.onset_error_ms) == (25, None, None)
+    assert result.figures.felt() == "not reported"

@@ -66,9 +66,8 @@ def test_the_session_is_recorded_in_history(capsys: pytest.CaptureFixture[str]) 
     ("args", "message"),
     [
         (["nope"], "unknown routine 'nope'; known: desk-breathing, one-minute-back"),
-        (["one-minute-back", "--pace", "20"], "pace must be 3 to 12 breaths per minute"),
         (["one-minute-back", "--exercise", "yoga"], "has no exercise 'yoga'"),
-        (["one-minute-back", "--speed", "0"], "--speed must be above 0"),
+        (["one-minute-back", "--rounds", "cat-cow=9"], "rounds for 'cat-cow' must be 3 to 4"),
         (["one-minute-back", "--sim", "--sim-battery", "140"], "battery must be 0-100 %"),
     ],
 )
@@ -80,6 +79,37 @@ def test_a_mistake_gets_one_line_and_a_non_zero_exit(
     assert message in err
     assert err.startswith("backstretch: error: ")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--pace", "abc"], "argument --pace: expected breaths per minute, got 'abc'"),
+        (["--pace", "20"], "argument --pace: must be 3 to 12 breaths per minute, got 20"),
+        (["--speed", "0"], "argument --speed: must be 0.01 to 1000, got 0"),
+        (["--rounds", "cat-cow"], "argument --rounds: expected EXERCISE=N"),
+    ],
+)
+def test_a_usage_mistake_gets_the_sessions_usage_and_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["session", "one-minute-back", *args])
+    assert exited.value.code == 2
+    usage, error = capsys.readouterr().err.splitlines()
+    assert usage == "usage: backstretch session [options] ROUTINE"
+    assert error.startswith(f"backstretch session: error: {message}")
+
+
+def test_rounds_are_chosen_per_exercise(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--sim", "--speed", "20", "--exercise", "cat-cow", "--json"]
+    assert main(["session", "one-minute-back", *argv, "--rounds", "cat-cow=4"]) == 0
+    four = json.loads(capsys.readouterr().out)["cues_planned"]
+    assert main(["session", "one-minute-back", *argv]) == 0
+    three = json.loads(capsys.readouterr().out)["cues_planned"]
+    # A round of cat-cow is an inhale and an exhale.
+    assert four - three == 2
 
 
 def test_ctrl_c_stops_the_session_tells_the_wearable_and_says_so(tmp_path: Path) -> None:
@@ -109,3 +139,19 @@ def test_ctrl_c_stops_the_session_tells_the_wearable_and_says_so(tmp_path: Path)
     planned, executed = read_trace(trace)
     assert planned
     assert {e.cue_id for e in executed} <= {p.cue_id for p in planned}
+
+
+async def test_no_bluetooth_on_this_machine_is_said_in_words() -> None:
+    from companion.devices.radio import Radio, scanning_errors
+    from companion.errors import DeviceError
+
+    # What bleak raises when BlueZ's D-Bus socket is not there.
+    with pytest.raises(DeviceError) as caught:
+        async with scanning_errors(Radio()):
+            raise FileNotFoundError(2, "No such file or directory")
+    message = str(caught.value)
+    assert "[Errno" not in message
+    assert message.startswith(
+        "cannot scan with the operating system's Bluetooth: the D-Bus system bus is not there "
+        "(no such file or directory); is Bluetooth (BlueZ) running here?"
+    )

@@ -1,10 +1,11 @@
-"""Snapshots (pytest-textual-snapshot) of home, the session view mid-inhale and mid-exhale,
-devices and help.
+"""Snapshots (pytest-textual-snapshot) of home, the session view (mid-inhale, mid-exhale,
+paused, screen-only, too small), devices and help, at 80x24 and 60x15 where a person might
+well run it in a small window.
 
-Time is frozen: the hub and the app read a ManualClock, which each test sets to the moment
-it wants (half-way through a breath phase), so the breath indicator and the counters are
-the same on every run whatever the machine's load. `snap_compare` runs the app in its own
-event loop, so these tests are synchronous.
+Time is virtual: the hub and the app read a VirtualTime, which each test moves to the
+moment it wants (half-way through a breath phase), firing the engine's timers on the way,
+so the breath indicator and the counters are the same on every run whatever the machine's
+load. `snap_compare` runs the app in its own event loop, so these tests are synchronous.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from companion.session.engine import DEFAULT_LEAD_S
 from companion.tui.app import BackstretchApp
 from companion.tui.home import HomeScreen
 from companion.tui.notice import NoticeStore
+from companion.tui.session_screen import SessionScreen
 from routines import CueKind, load_library
-from tests.session.links import ManualClock
 from tests.tui.links import StillLink
+from tests.virtual_time import VirtualTime
 
-SIZE = (100, 34)
+LARGE = (100, 34)
+STANDARD = (80, 24)
+SMALL = (60, 15)
+SIZES = [pytest.param(STANDARD, id="80x24"), pytest.param(SMALL, id="60x15")]
 START = 1000.0
 
 
@@ -40,13 +45,17 @@ class SnapCompare(Protocol):
     ) -> bool: ...
 
 
-def build(tmp_path: Path) -> tuple[BackstretchApp, Hub, ManualClock]:
-    clock = ManualClock(START)
+def build(tmp_path: Path, *, wearable: bool = True) -> tuple[BackstretchApp, Hub, VirtualTime]:
+    clock = VirtualTime(START)
     hub = Hub(
         load_library(None),
         clock=clock,
+        timers=clock,
         wall_clock=lambda: datetime(2025, 3, 4, 9, 30, tzinfo=UTC),
     )
+    if wearable:
+        # Connected, with figures that never move; it needs no task of its own.
+        hub.links.append(StillLink())
     notice = NoticeStore(tmp_path / "notice")
     notice.dismiss()
     app = BackstretchApp(hub, notice=notice, clock=clock)
@@ -54,73 +63,90 @@ def build(tmp_path: Path) -> tuple[BackstretchApp, Hub, ManualClock]:
     return app, hub, clock
 
 
-async def settle(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
-    for _ in range(200):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the app never reached the state the snapshot needs")
-
-
 def session_at(
-    hub: Hub, clock: ManualClock, step: str, kind: CueKind
+    app: BackstretchApp,
+    clock: VirtualTime,
+    step: str,
+    kind: CueKind,
+    *,
+    then: tuple[str, ...] = (),
 ) -> Callable[[Pilot[None]], Awaitable[None]]:
-    """Start a session, then freeze the clock half-way through the first `kind` cue of `step`."""
+    """Start a session, then move the clock half-way through the first `kind` cue of `step`
+    (and press `then`)."""
 
     async def run_before(pilot: Pilot[None]) -> None:
-        hub.add_link(StillLink())
-        await pilot.pause()
         await pilot.press("enter")
-        engine = hub.engine
+        if not app.hub.links:
+            await pilot.press("s")  # screen only
+        engine = app.hub.engine
         assert engine is not None
         cue = next(c for c in engine.plan.cues if c.step_id == step and c.kind is kind)
         # The engine anchors the plan one lead time after the start.
-        clock.now = START + DEFAULT_LEAD_S + cue.offset_s + cue.duration_s / 2
-        # Its timer fires within the lead time and catches up to the frozen moment.
-        await settle(pilot, lambda: engine.view().phase == kind.value)
-        await settle(pilot, lambda: engine.view().step == step)
-        await pilot.pause(0.2)  # a couple of redraws at the frozen moment
+        clock.advance_to(START + DEFAULT_LEAD_S + cue.offset_s + cue.duration_s / 2)
+        assert (engine.view().step, engine.view().phase) == (step, kind.value)
+        await pilot.press(*then)
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        await pilot.pause()
+        screen.redraw()
+        await pilot.pause()
 
     return run_before
 
 
-def test_home(snap_compare: SnapCompare, tmp_path: Path) -> None:
-    app, hub, _ = build(tmp_path)
+@pytest.mark.parametrize("size", SIZES)
+def test_home(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    app, _, _ = build(tmp_path)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        hub.add_link(StillLink())
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         app.screen.show_status()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_session_mid_inhale(snap_compare: SnapCompare, tmp_path: Path) -> None:
-    app, hub, clock = build(tmp_path)
-    run_before = session_at(hub, clock, "sphinx", CueKind.INHALE)
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+def test_home_wide(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    app, _, _ = build(tmp_path)
+    assert snap_compare(app, terminal_size=LARGE)
 
 
-def test_session_mid_exhale(snap_compare: SnapCompare, tmp_path: Path) -> None:
-    app, hub, clock = build(tmp_path)
-    run_before = session_at(hub, clock, "knee-rolls", CueKind.EXHALE)
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+@pytest.mark.parametrize("size", SIZES)
+def test_session_mid_inhale(
+    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app, _, clock = build(tmp_path)
+    run_before = session_at(app, clock, "sphinx", CueKind.INHALE)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_session_paused(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    app, _, clock = build(tmp_path)
+    run_before = session_at(app, clock, "cat-cow", CueKind.EXHALE, then=("space",))
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_session_mid_exhale_on_the_screen_only(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    app, _, clock = build(tmp_path, wearable=False)
+    run_before = session_at(app, clock, "knee-rolls", CueKind.EXHALE)
+    assert snap_compare(app, terminal_size=STANDARD, run_before=run_before)
+
+
+def test_session_in_a_terminal_too_small(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    app, _, clock = build(tmp_path)
+    run_before = session_at(app, clock, "belly-lift", CueKind.INHALE)
+    assert snap_compare(app, terminal_size=(38, 9), run_before=run_before)
 
 
 def test_devices(snap_compare: SnapCompare, tmp_path: Path) -> None:
-    app, hub, _ = build(tmp_path)
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        hub.add_link(StillLink())
-        await pilot.pause()
-        await pilot.press("d")
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    app, _, _ = build(tmp_path)
+    assert snap_compare(app, terminal_size=LARGE, press=("d",))
 
 
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
-def test_help(snap_compare: SnapCompare, tmp_path: Path, theme: str) -> None:
+def test_help(snap_compare: SnapCompare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
     app, _, _ = build(tmp_path)
 
     async def run_before(pilot: Pilot[None]) -> None:
@@ -128,4 +154,4 @@ def test_help(snap_compare: SnapCompare, tmp_path: Path, theme: str) -> None:
         await pilot.pause()
         await pilot.press("f1")
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
