@@ -84,6 +84,8 @@ class SessionEnded(HubEvent):
     cues_executed: int | None
     # Null where no device reports what it played (see OnsetFigures.as_dict).
     onset_error_ms: dict[str, float | None] | None = None
+    # How cues reached the skin: device-timed, host-timed, mixed; None with no wearable.
+    timing: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

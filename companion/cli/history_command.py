@@ -76,7 +76,8 @@ def _line(record: SessionRecord, zone: Any) -> str:
     elif record.cues_planned is None:
         cues = "no cue figures"
     elif record.cues_executed is None:
-        cues = f"{record.cues_planned} cues, felt: not reported"
+        timed = f"{record.timing}, " if record.timing else ""
+        cues = f"{record.cues_planned} cues, {timed}felt: not reported"
     else:
         cues = f"{record.cues_executed} of {record.cues_planned} cues felt"
     onset = f", onset p99 {record.onset_p99_ms:.1f} ms" if record.onset_p99_ms else ""

@@ -131,6 +131,7 @@ def _record(stored: StoredRecord) -> SessionRecord:
         cues_executed=stored.cues_executed,
         reason=stored.reason,
         screen_only=stored.screen_only,
+        timing=stored.timing,
     )
 
 

@@ -139,6 +139,7 @@ class History:
                     cues_planned=event.cues_planned,
                     cues_executed=event.cues_executed,
                     onset_error_ms=dict(event.onset_error_ms or {}),
+                    timing=event.timing,
                 ),
             )
 

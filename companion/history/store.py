@@ -22,7 +22,7 @@ from typing import Any
 
 from companion.errors import HubError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE sessions (
@@ -51,6 +51,8 @@ CREATE INDEX sessions_by_start ON sessions (started_at);
 _MIGRATIONS: dict[int, str] = {
     # 2: sessions followed on the screen alone, with no wearable (no cue was felt).
     2: "ALTER TABLE sessions ADD COLUMN screen_only INTEGER NOT NULL DEFAULT 0",
+    # 3: how the cues reached the skin (device-timed, host-timed, mixed; NULL before).
+    3: "ALTER TABLE sessions ADD COLUMN timing TEXT",
 }
 
 INTERRUPTED_REASON = "the hub stopped during the session (killed or crashed)"
@@ -78,6 +80,8 @@ class SessionRecord:
     hub_id: str
     # Followed on the screen alone, with no wearable.
     screen_only: bool = False
+    # How the cues reached the skin: device-timed, host-timed, mixed (None: not known).
+    timing: str | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -249,6 +253,7 @@ class HistoryStore:
         cues_planned: int,
         cues_executed: int | None,
         onset_error_ms: dict[str, float | None],
+        timing: str | None = None,
     ) -> None:
         values = (
             outcome,
@@ -259,19 +264,20 @@ class HistoryStore:
             onset_error_ms.get("p50"),
             onset_error_ms.get("p99"),
             onset_error_ms.get("max"),
+            timing,
         )
         updated = self._db.execute(
             "UPDATE sessions SET outcome = ?, reason = ?, ended_at = ?, cues_planned = ?, "
-            "cues_executed = ?, onset_p50_ms = ?, onset_p99_ms = ?, onset_max_ms = ? "
-            "WHERE session_id = ?",
+            "cues_executed = ?, onset_p50_ms = ?, onset_p99_ms = ?, onset_max_ms = ?, "
+            "timing = ? WHERE session_id = ?",
             (*values, session_id),
         ).rowcount
         if not updated:
             # The start was not recorded (history came back mid-session): keep the end.
             self._db.execute(
                 "INSERT INTO sessions (outcome, reason, ended_at, cues_planned, cues_executed, "
-                "onset_p50_ms, onset_p99_ms, onset_max_ms, session_id, routine, exercises, "
-                "started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+                "onset_p50_ms, onset_p99_ms, onset_max_ms, timing, session_id, routine, "
+                "exercises, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
                 (*values, session_id, routine, _iso(ended_at)),
             )
 
@@ -281,7 +287,7 @@ class HistoryStore:
         rows = self._db.execute(
             "SELECT session_id, routine, exercises, pace_bpm, started_at, ended_at, outcome, "
             "reason, cues_planned, cues_executed, onset_p50_ms, onset_p99_ms, onset_max_ms, "
-            "hub_id, screen_only FROM sessions ORDER BY started_at DESC LIMIT ?",
+            "hub_id, screen_only, timing FROM sessions ORDER BY started_at DESC LIMIT ?",
             (limit,),
         ).fetchall()
         return [
@@ -301,6 +307,7 @@ class HistoryStore:
                 onset_max_ms=row[12],
                 hub_id=row[13],
                 screen_only=bool(row[14]),
+                timing=row[15],
             )
             for row in rows
         ]

@@ -443,6 +443,7 @@ class SessionEngine:
                 cues_planned=len(result.planned),
                 cues_executed=result.figures.executed,
                 onset_error_ms=result.figures.as_dict(),
+                timing=result.timing,
             )
         )
         self._done.set_result(result)

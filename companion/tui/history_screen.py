@@ -107,5 +107,5 @@ def _cues_felt(record: SessionRecord) -> str:
     if record.screen_only:
         return "screen only"
     if record.cues_executed is None:
-        return "not reported"
+        return f"not reported ({record.timing})" if record.timing else "not reported"
     return f"{record.cues_executed} of {record.cues_planned}"

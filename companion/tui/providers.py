@@ -30,6 +30,8 @@ class SessionRecord:
     cues_executed: int | None
     reason: str = ""
     screen_only: bool = False
+    # How the cues reached the skin (device-timed, host-timed, mixed), when known.
+    timing: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class MemoryHistory:
                     cues_executed=event.cues_executed,
                     reason=event.reason,
                     screen_only=event.session_id in self._screen_only,
+                    timing=event.timing,
                 )
             )
 

@@ -177,14 +177,29 @@ def test_a_schema_1_file_is_migrated_and_keeps_its_sessions(tmp_path: Path) -> N
         started_at=T0,
         screen_only=True,
     )
+    store.record_ended(
+        session_id="new",
+        routine="desk-breathing",
+        outcome="completed",
+        reason="completed",
+        ended_at=T0,
+        cues_planned=12,
+        cues_executed=None,
+        onset_error_ms={},
+        timing="host-timed",
+    )
     records = {r.session_id: r for r in store.recent()}
     store.close()
     assert records["old"].screen_only is False
     assert (records["old"].outcome, records["old"].cues_executed) == ("completed", 25)
+    # Sessions from before anyone recorded it: how they were timed is not known.
+    assert records["old"].timing is None
     assert records["new"].screen_only is True
     assert records["new"].to_dict()["screen_only"] is True
+    assert records["new"].to_dict()["timing"] == "host-timed"
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,), (2,)]
+        versions = db.execute("SELECT version FROM schema_version").fetchall()
+        assert versions == [(1,), (2,), (3,)]
     db.close()
 
 
@@ -354,7 +369,7 @@ async def test_a_device_that_cannot_report_is_never_shown_as_having_played_nothi
     assert row["cues_planned"] == len(result.planned)
     assert row["cues_executed"] is None
     assert main(["history"]) == 0
-    assert "cues, felt: not reported" in capsys.readouterr().out
+    assert "cues, host-timed, felt: not reported" in capsys.readouterr().out
 
 
 def test_history_lines_use_the_outcome_words_and_plurals(

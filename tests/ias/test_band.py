@@ -204,6 +204,9 @@ def test_the_session_command_on_a_simulated_band(
     rows = [json.loads(line) for line in trace.read_text().splitlines()]
     executed = [row for row in rows if row["kind"] == "executed"]
     planned = [row for row in rows if row["kind"] == "planned"]
+    # History says so too.
+    assert main(["history"]) == 0
+    assert "host-timed, felt: not reported" in capsys.readouterr().out
     # Executed lines from the band's motor, matched to the plan: one per cue.
     assert sorted(row["cue_id"] for row in executed) == [row["cue_id"] for row in planned]
     assert all(row["device"].startswith("InfiniTime") for row in executed)
