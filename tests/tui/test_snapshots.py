@@ -84,9 +84,14 @@ def session_at(
         # The engine anchors the plan one lead time after the start.
         clock.advance_to(START + DEFAULT_LEAD_S + cue.offset_s + cue.duration_s / 2)
         assert (engine.view().step, engine.view().phase) == (step, kind.value)
-        await pilot.press(*then)
         screen = app.screen
         assert isinstance(screen, SessionScreen)
+        # Drawn at the new moment before any key: a pause keeps the indicator where the
+        # last redraw left it, and on a loaded machine the screen's own tick may not have
+        # come round yet.
+        await pilot.pause()
+        screen.redraw()
+        await pilot.press(*then)
         await pilot.pause()
         screen.redraw()
         await pilot.pause()
