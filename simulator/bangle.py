@@ -35,7 +35,7 @@ from simulator.faults import DelayLine
 from simulator.gatt_services import NUS_SERVICE_UUID, ConsoleGatt, build_console_gatt
 from simulator.motor import Pulse, VirtualMotor
 from simulator.options import SimOptions
-from simulator.radio import SimController, drop_link, local_device
+from simulator.radio import SimController, drop_link, interrupt_link, local_device
 
 if TYPE_CHECKING:
     from bumble.link import LocalLink
@@ -84,6 +84,7 @@ class SimulatedBangle:
         self._tx = DelayLine(
             options.latency_ms / 1000, options.jitter_ms / 1000, random.Random(rng.random())
         )
+        self._air_rng = random.Random(rng.random())
         self._process: asyncio.subprocess.Process | None = None
         self._device: Device | None = None
         self._controller: SimController | None = None
@@ -170,7 +171,13 @@ class SimulatedBangle:
         )
         self._spawn(self._read_console())
         await asyncio.wait_for(self._console_ready.wait(), 10)
-        device, controller = local_device(options.name, options.address, self.link)
+        device, controller = local_device(
+            options.name,
+            options.address,
+            self.link,
+            air=options.air_options(),
+            rng=self._air_rng,
+        )
         self._device, self._controller = device, controller
         self._gatt = build_console_gatt(
             on_rx=self._receive, model="Bangle.js 2 (simulated)", firmware_revision="2v25-sim"
@@ -289,7 +296,8 @@ class SimulatedBangle:
             self._spawn(self._advertise())
 
     def begin_outage(self, for_s: float) -> None:
-        """Take the link down now and stay unreachable for `for_s` seconds."""
+        """Unreachable for `for_s` seconds: the link goes down at once, or with the ble model
+        when the silence outlasts its supervision timeout."""
         if not self._running:
             return
         logger.info("%s: link drop for %.1f s", self.name, for_s)
@@ -297,7 +305,7 @@ class SimulatedBangle:
         if self._device is not None:
             self._spawn(self._device.stop_advertising())
         if self._controller is not None:
-            drop_link(self._controller)
+            interrupt_link(self._controller, for_s)
         self._timers.append(asyncio.get_running_loop().call_later(for_s, self._end_outage))
 
     def _end_outage(self) -> None:
