@@ -71,6 +71,7 @@ class SyncSample:
     hub_send: float  # seconds, hub time.monotonic()
     device_us: int  # microseconds, device clock
     hub_recv: float  # seconds, hub time.monotonic()
+    link: int = 0  # which connection it came over (each has its own connection events)
 
     @property
     def rtt(self) -> float:
@@ -142,7 +143,11 @@ class ClockEstimator:
         self._samples: deque[SyncSample] = deque(maxlen=window)
         self._fit: _Fit | None = None
         self._suspect: SyncSample | None = None
-        self._lattice: EventLattice | None = None
+        # Each connection has its own events: a lattice per connection, found in its own
+        # replies, and the interval the last one showed (a reconnection likely keeps it).
+        self._link = 0
+        self._lattices: dict[int, EventLattice] = {}
+        self._interval_hint: float | None = None
         self._since_lattice = 0
         # When other messages from the device arrived: they show the lattice too.
         self._arrivals: deque[float] = deque(maxlen=_ARRIVALS)
@@ -164,25 +169,34 @@ class ClockEstimator:
 
     @property
     def lattice(self) -> EventLattice | None:
-        """The BLE connection events the replies show, once found."""
-        return self._lattice
+        """The current connection's BLE events, as its replies show them, once found."""
+        return self._lattices.get(self._link)
 
     @property
     def ping_lead_s(self) -> float | None:
-        """How long before an event's quickest reply time a ping left, at the least, and
-        still crossed at the event before: aim a ping that much (and a little more) ahead.
-        None without a lattice."""
-        lattice = self._lattice
-        if lattice is None or not self._samples:
-            return None
-        return min(lattice.time(lattice.index(s.hub_recv) - 1) - s.hub_send for s in self._samples)
+        """The least time before an event's quickest reply that a ping left and still
+        crossed at the event before it, on this connection; None without a lattice."""
+        lattice = self.lattice
+        leads = [
+            lattice.time(lattice.index(s.hub_recv) - 1) - s.hub_send
+            for s in self._samples
+            if lattice is not None and s.link == self._link
+        ]
+        return min(leads, default=None)
+
+    def new_link(self) -> None:
+        """A new connection to the device: its connection events start afresh (the clock
+        estimate carries on; the device clock did not change)."""
+        self._link += 1
+        self._arrivals.clear()
+        self._since_lattice = 0
 
     def observe_arrival(self, hub_t: float) -> None:
         """Any message from the device arrived at hub time `hub_t`: on BLE at a connection
         event, so it helps find the lattice before many pings have been spent."""
         self._arrivals.append(hub_t)
         if (
-            self._lattice is None
+            self.lattice is None
             and len(self._arrivals) % 4 == 0
             and self._look_for_lattice(force=True)
         ):
@@ -195,7 +209,7 @@ class ClockEstimator:
         self._samples.clear()
         self._fit = None
         self._suspect = None
-        self._lattice = None
+        self._lattices.clear()
         self._since_lattice = 0
         self._arrivals.clear()
 
@@ -213,7 +227,7 @@ class ClockEstimator:
 
     def add(self, hub_send: float, device_us: int, hub_recv: float) -> SampleVerdict:
         """Adds one round trip and refits."""
-        sample = SyncSample(hub_send, device_us, hub_recv)
+        sample = SyncSample(hub_send, device_us, hub_recv, self._link)
         if not 0 <= sample.rtt <= self.max_rtt_s:
             return SampleVerdict.REJECTED
         jump = self._jump_of(sample)
@@ -244,7 +258,8 @@ class ClockEstimator:
         # The ping's leg cannot be quicker than nothing; the pong's cannot be quicker than
         # the wait for the next connection event, when there are events.
         ahead = (device_s - (sample.hub_send - fit.ref_hub)) - fit.offset_at(sample.hub_send)
-        reply = self._lattice.period_s if self._lattice is not None else 0.0
+        lattice = self.lattice
+        reply = lattice.period_s if lattice is not None else 0.0
         behind = (device_s - (sample.hub_recv - fit.ref_hub) + reply) - fit.offset_at(
             sample.hub_recv
         )
@@ -262,42 +277,58 @@ class ClockEstimator:
         return abs(second.device_us - expected) <= allowed * 1_000_000
 
     def _look_for_lattice(self, *, force: bool = False) -> bool:
-        """Look for the lattice now and then; True when it was found or lost just now."""
+        """Look for this connection's lattice now and then; True when found or lost now."""
         self._since_lattice += 1
-        if not force and self._since_lattice < _LATTICE_EVERY and len(self._samples) > 16:
+        current = [s for s in self._samples if s.link == self._link]
+        if not force and self._since_lattice < _LATTICE_EVERY and len(current) > 16:
             return False
         self._since_lattice = 0
-        if not self._samples:
+        if not current:
             return False
-        had = self._lattice is not None
-        quickest = min(s.rtt for s in self._samples)
-        times = sorted({s.hub_recv for s in self._samples} | set(self._arrivals))
-        self._lattice = find_lattice(times, quickest)
-        return had != (self._lattice is not None)
+        had = self.lattice is not None
+        quickest = min(s.rtt for s in current)
+        times = sorted({s.hub_recv for s in current} | set(self._arrivals))
+        lattice = find_lattice(times, quickest, self._interval_hint)
+        if lattice is None:
+            self._lattices.pop(self._link, None)
+        else:
+            self._lattices[self._link] = lattice
+            self._interval_hint = lattice.interval_s
+        return had != (lattice is not None)
 
     # -- fitting ---------------------------------------------------------------------
 
-    def _sides(self, ref: SyncSample) -> tuple[Side, Side]:
-        """The ping legs' points (above the offset line) and the pong legs' points."""
+    def _sides(self, ref: SyncSample) -> tuple[Side, Side, list[int]]:
+        """The ping legs' points (above the offset line) and the pong legs' points.
+
+        Once any connection showed BLE events, a pong's point is taken at the event its
+        ping crossed at, by its own connection's lattice (a sample of a connection whose
+        lattice is not found yet says nothing on that side).
+        """
         pings: list[tuple[float, float]] = []
         pongs: list[tuple[float, float]] = []
-        lattice = self._lattice
+        links: list[int] = []
+        ble = bool(self._lattices)
         for s in self._samples:
             device_s = (s.device_us - ref.device_us) / 1_000_000
             x = s.hub_send - ref.hub_send
             pings.append((x, device_s - x))
-            if lattice is None:
+            lattice = self._lattices.get(s.link)
+            if not ble:
                 x = s.hub_recv - ref.hub_send
                 pongs.append((x, device_s - x))
-            else:
+                links.append(s.link)
+            elif lattice is not None:
                 # When the ping's event was, by the lattice: the event before the one its
                 # pong arrived at.
                 event = lattice.time(lattice.index(s.hub_recv) - 1) - REPLY_EXTRA_S
                 x = event - ref.hub_send
                 pongs.append((x, device_s - x))
-        if lattice is None:
-            return Side(pings, above=True), Side(pongs, above=False)
-        return Side(pings, above=True), Side(_unwrapped(pongs, lattice.period_s), above=True)
+                links.append(s.link)
+        if not ble:
+            return Side(pings, above=True), Side(pongs, above=False), links
+        period = max(lattice.period_s for lattice in self._lattices.values())
+        return Side(pings, above=True), Side(_unwrapped(pongs, period), above=True), links
 
     def _refit(self) -> _Fit:
         """The better of two fits: the envelopes' (each leg's quickest samples) or the
@@ -306,11 +337,11 @@ class ClockEstimator:
         slow or quick together, the pairs say more; where the legs vary apart (independent
         jitter, BLE's events), the envelopes do."""
         ref = self._samples[0]
-        pings, pongs = self._sides(ref)
-        fits = [self._envelope_fit(ref, pings, pongs)]
+        pings, pongs, links = self._sides(ref)
+        fits = [self._envelope_fit(ref, pings, pongs, links)]
         # Not with a lattice: there every pair's midpoint holds half a random wait for the
         # ping's event, which the envelopes leave out.
-        paired = self._paired_fit(ref, pings, pongs) if self._lattice is None else None
+        paired = self._paired_fit(ref, pings, pongs) if not self._lattices else None
         if paired is not None:
             fits.append(paired)
         ahead = self._samples[-1].hub_recv + _JUDGED_AHEAD_S
@@ -327,13 +358,10 @@ class ClockEstimator:
         blended_sigma = math.sqrt(1 / (1 / prior_sigma**2 + 1 / sigma**2))
         return prior + weight * (slope - prior), blended_sigma, weight
 
-    def _envelope_fit(self, ref: SyncSample, pings: Side, pongs: Side) -> _Fit:
-        # With a lattice, the pong side's slope is also off by the lattice period's error.
-        lattice = self._lattice
-        extra = lattice.period_sigma_s / lattice.period_s if lattice is not None else 0.0
+    def _envelope_fit(self, ref: SyncSample, pings: Side, pongs: Side, links: list[int]) -> _Fit:
         drift, drift_sigma, weight = self._blend(None)
         for _ in range(2):
-            found = self._data_drift(pings, pongs, drift, extra)
+            found = self._data_drift(pings, pongs, links, drift)
             if found is None:
                 break
             drift, drift_sigma, weight = self._blend(found)
@@ -407,7 +435,7 @@ class ClockEstimator:
         )
 
     def _data_drift(
-        self, pings: Side, pongs: Side, drift: float, extra: float
+        self, pings: Side, pongs: Side, links: list[int], drift: float
     ) -> tuple[float, float] | None:
         """The drift the samples alone say, and its standard error."""
         if not pongs.above:
@@ -418,12 +446,18 @@ class ClockEstimator:
             )
             reach = 20 * self._prior[1]
             return widest_slope(pings, pongs, drift, reach, max(noise, 2e-5))
-        # With a lattice both legs bound from above: the bounds of successive stretches.
-        measured = [
-            (found[0], math.hypot(found[1], side_extra))
-            for side, side_extra in ((pings, 0.0), (pongs, extra))
-            if (found := slope_of_bounds(side, drift)) is not None
-        ]
+        # With a lattice, the pong leg's bounds over successive stretches of time, each
+        # connection on its own (its lattice's period error tilts its points: that error
+        # adds to the slope's). The ping leg says the same less precisely: its pings wait a
+        # varying part of an interval, and aimed pings less and less as the aim improves,
+        # which would look like drift.
+        measured = []
+        for link, lattice in self._lattices.items():
+            points = [p for p, owner in zip(pongs.points, links, strict=True) if owner == link]
+            found = slope_of_bounds(Side(points, above=True), drift)
+            if found is not None:
+                period_error = lattice.period_sigma_s / lattice.period_s
+                measured.append((found[0], math.hypot(found[1], period_error)))
         if not measured:
             return None
         precision = sum(1 / sigma**2 for _, sigma in measured)
@@ -479,7 +513,7 @@ class ClockEstimator:
     def quality(self, now: float) -> SyncQuality:
         """How good the estimate is at hub time `now`."""
         fit = self._require_fit()
-        lattice = self._lattice
+        lattice = self.lattice
         return SyncQuality(
             samples=len(self._samples),
             min_rtt_s=min(s.rtt for s in self._samples),

@@ -33,8 +33,11 @@ MAX_INTERVAL_S = 4.0
 # The central's crystal may be this far off the hub's clock (BLE asks 50 ppm of it).
 _CRYSTAL = 100e-6
 # How far a gap may be from whole periods: the hub's own stack delays a reply by a varying
-# fraction of a millisecond (more on a busy machine).
-_TOLERANCE_S = 0.001
+# fraction of a millisecond, a few on a busy machine. Each tolerance is tried.
+_TOLERANCES_S = (0.001, 0.0025)
+# What the hub's stack adds to when it sees a reply, beyond the quickest: the least it can
+# know the lattice's period to over a span.
+_JITTER_S = 0.00015
 # How many standard deviations beyond chance the fitting gaps must be.
 _SURPRISE = 4.0
 # Arrivals closer than this came in one connection event.
@@ -42,6 +45,8 @@ _SAME_EVENT_S = 0.004
 # Gaps needed before a lattice is believed (a connect burst's worth), and the share of them
 # that must fit it: evenly spread gaps fit a 30 ms lattice one time in fifteen.
 MIN_GAPS = 15
+# Gaps needed to confirm an interval already seen on an earlier connection.
+HINTED_GAPS = 5
 _MIN_FIT = 0.6
 # Where two candidate periods fit nearly as well, the longer one is the lattice (a lattice
 # of period P also fits P/2, P/3...).
@@ -72,38 +77,48 @@ class EventLattice:
         return self.time(n)
 
 
-def _fits(gap: float, period: float) -> bool | None:
+def _fits(gap: float, period: float, tolerance_s: float) -> bool | None:
     """Whether a gap is a whole number of periods; None when too long to tell."""
-    tolerance = _TOLERANCE_S + _CRYSTAL * gap
+    tolerance = tolerance_s + _CRYSTAL * gap
     if tolerance > period / 4:
         return None
     n = round(gap / period)
     return n >= 1 and abs(gap - n * period) <= tolerance
 
 
-def _share(gaps: Sequence[float], period: float) -> float:
-    """The share of the gaps that fit `period`; 0 unless far beyond what chance would give
-    (a short period with a loose tolerance fits evenly spread gaps often)."""
-    verdicts = [v for v in (_fits(g, period) for g in gaps) if v is not None]
-    n = len(verdicts)
-    if n < MIN_GAPS:
-        return 0.0
-    hits = sum(verdicts)
-    chance = min(0.99, 2 * (_TOLERANCE_S + _CRYSTAL * statistics.median(gaps)) / period)
-    surprise = (hits - n * chance) / math.sqrt(n * chance * (1 - chance))
-    return hits / n if surprise >= _SURPRISE else 0.0
+def _share(gaps: Sequence[float], period: float, needed: int = 0) -> float:
+    """The share of the gaps that fit `period` at the tightest tolerance that tells it from
+    chance; 0 when none does (a short period with a loose tolerance fits evenly spread gaps
+    often)."""
+    best = 0.0
+    for tolerance_s in _TOLERANCES_S:
+        verdicts = [v for v in (_fits(g, period, tolerance_s) for g in gaps) if v is not None]
+        n = len(verdicts)
+        if n < (needed or MIN_GAPS):
+            continue
+        hits = sum(verdicts)
+        chance = min(0.99, 2 * (tolerance_s + _CRYSTAL * statistics.median(gaps)) / period)
+        surprise = (hits - n * chance) / math.sqrt(n * chance * (1 - chance))
+        if surprise >= _SURPRISE:
+            best = max(best, hits / n)
+    return best
 
 
-def find_lattice(receive_times: Sequence[float], longest_s: float) -> EventLattice | None:
+def find_lattice(
+    receive_times: Sequence[float], longest_s: float, hint_s: float | None = None
+) -> EventLattice | None:
     """The lattice replies received at `receive_times` lie on, if there is one.
 
     `longest_s` bounds the interval (the quickest round trip: a reply cannot come back
-    within less than one interval).
+    within less than one interval). `hint_s`, the interval an earlier connection to the
+    device showed, is checked first and needs fewer gaps.
     """
     times = sorted(receive_times)
     recent = times[-_RECENT:]
     # Two messages in one event arrive within its few packets: one arrival for the lattice.
     gaps = [b - a for a, b in itertools.pairwise(recent) if b - a > _SAME_EVENT_S]
+    if hint_s is not None and _share(gaps, hint_s, HINTED_GAPS) >= _MIN_FIT:
+        return _measure(times, hint_s)
     if len(gaps) < MIN_GAPS:
         return None
     most = min(int(min(longest_s, MAX_INTERVAL_S) / INTERVAL_STEP_S + 1e-9), 3200)
@@ -147,6 +162,11 @@ def _measure(times: Sequence[float], interval: float) -> EventLattice:
             period += correction
             sigma = min(correction_sigma, interval * _CRYSTAL)
         period = min(max(period, interval * (1 - _CRYSTAL)), interval * (1 + _CRYSTAL))
+    # However the bounds line up, the hub's own stack jitter (a fraction of a millisecond)
+    # over the span measured limits what the period can be known to.
+    span = times[-1] - times[0]
+    floor = _JITTER_S / span * interval if span > 0 else interval * _CRYSTAL
+    sigma = min(max(sigma, floor), interval * _CRYSTAL)
     indices = _indices(times, period)
     phase = bound([t - first - n * period for t, n in zip(times, indices, strict=True)], above=True)
     return EventLattice(interval, period, first + phase.value, sigma)

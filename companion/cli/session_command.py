@@ -49,6 +49,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--connect-timeout", type=float, default=15.0, metavar="S", help=argparse.SUPPRESS
     )
+    # How often links ping for clock sync (companion.devices.clock_sync): for the benchmark.
+    parser.add_argument(
+        "--ping-policy",
+        choices=("adaptive", "dense", "sparse"),
+        default="adaptive",
+        help=argparse.SUPPRESS,
+    )
     add_mqtt_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -105,7 +112,9 @@ async def _coach(
     from companion.devices.link_options import LinkOptions
     from companion.devices.radio import open_radio
 
-    options = LinkOptions(delivery=Delivery(args.delivery), max_attempts=3)
+    options = LinkOptions(
+        delivery=Delivery(args.delivery), max_attempts=3, ping_policy=args.ping_policy
+    )
     interrupted = False
     async with open_radio(sim=sims, adapter=args.adapter) as radio:
         try:

@@ -20,3 +20,5 @@ class LinkOptions:
     # Give up after this many failed first connects in a row; None retries forever (the
     # daemon). Once a link has been up, it retries until closed: the session decides.
     max_attempts: int | None = None
+    # When to ping for clock sync (`companion.devices.clock_sync.POLICIES`).
+    ping_policy: str = "adaptive"
