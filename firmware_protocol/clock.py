@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
-from firmware_protocol.envelope import Bound, Side, bound, slope_of_bounds, widest_slope
+from firmware_protocol.envelope import Bound, Side, bound, slope_of_floor, widest_slope
 from firmware_protocol.errors import ProtocolError
 from firmware_protocol.event_lattice import EventLattice, find_lattice
 from firmware_protocol.messages import TimeSyncPong
@@ -53,6 +53,11 @@ MIN_FIT_SAMPLES: Final = 4
 REPLY_EXTRA_S: Final = 230e-6
 # How often (in samples) the connection-event lattice is looked for, or checked again.
 _LATTICE_EVERY = 8
+# The stretches of most recent samples the offset may be taken from.
+_RECENT_COUNTS = (64, 32)
+_RECENT_SPANS_S = (30.0, 10.0)
+# Samples a recent stretch needs on each leg to stand for the offset.
+_MIN_WINDOW = 16
 # Fits are judged by the error they expect this long after the newest sample.
 _JUDGED_AHEAD_S = 4.0
 # Arrivals of other messages kept for finding the lattice.
@@ -365,22 +370,47 @@ class ClockEstimator:
             if found is None:
                 break
             drift, drift_sigma, weight = self._blend(found)
-        upper = bound([y - drift * x for x, y in pings.points], above=True)
-        lower = bound([y - drift * x for x, y in pongs.points], above=pongs.above)
-        offset = (upper.value + lower.value) / 2
-        sigma = math.hypot(upper.sigma, lower.sigma) / 2
-        if len(self._samples) < MIN_FIT_SAMPLES:
-            # Too few to tell a spacing: all that is known is the band between the bounds.
-            sigma = max(sigma, _band(upper, lower, pongs.above))
-        xs = [x for x, _ in pings.points]
+        # The offset from the most recent stretch of samples that knows the newest time
+        # best: all of them know it through the drift, whose error grows with the
+        # distance; the latest few know it directly, less precisely.
+        newest = max(x for x, _ in pings.points)
+        best: tuple[float, float, float, Bound, Bound] | None = None
+        everything = len(pings.points)
+        overall = 0.0
+        for start in _window_starts([x for x, _ in pings.points]):
+            ups = [y - drift * x for x, y in pings.points if x >= start]
+            downs = [y - drift * x for x, y in pongs.points if x >= start]
+            if best is not None and min(len(ups), len(downs)) < _MIN_WINDOW:
+                continue
+            if not ups or not downs:
+                continue
+            upper = bound(ups, above=True)
+            lower = bound(downs, above=pongs.above)
+            sigma = math.hypot(upper.sigma, lower.sigma) / 2
+            if best is None:
+                overall = sigma
+            else:
+                # Fewer samples bound less tightly, whatever their own spacing says by
+                # chance (a window must not win on a lucky spacing).
+                sigma = max(sigma, overall * everything / len(ups))
+            if len(self._samples) < MIN_FIT_SAMPLES:
+                # Too few to tell a spacing: all that is known is the band between bounds.
+                sigma = max(sigma, _band(upper, lower, pongs.above))
+            xs = [x for x, _ in pings.points if x >= start]
+            pivot = sum(xs) / len(xs)
+            expected = math.hypot(sigma, drift_sigma * (newest - pivot))
+            if best is None or expected < best[0]:
+                best = (expected, sigma, pivot, upper, lower)
+        assert best is not None
+        _, sigma, pivot, upper, lower = best
         return _Fit(
             ref_hub=ref.hub_send,
             ref_device_us=ref.device_us,
-            offset_s=offset,
+            offset_s=(upper.value + lower.value) / 2,
             drift=drift,
             drift_sigma=drift_sigma,
             offset_sigma=max(sigma, self.clock_resolution_us / 1_000_000),
-            pivot=sum(xs) / len(xs),
+            pivot=pivot,
             spacing=(upper.spacing + lower.spacing) / 2,
             data_weight=weight,
         )
@@ -454,15 +484,15 @@ class ClockEstimator:
         measured = []
         for link, lattice in self._lattices.items():
             points = [p for p, owner in zip(pongs.points, links, strict=True) if owner == link]
-            found = slope_of_bounds(Side(points, above=True), drift)
+            found = slope_of_floor(points)
             if found is not None:
                 period_error = lattice.period_sigma_s / lattice.period_s
                 measured.append((found[0], math.hypot(found[1], period_error)))
         if not measured:
             return None
         precision = sum(1 / sigma**2 for _, sigma in measured)
-        correction = sum(c / sigma**2 for c, sigma in measured) / precision
-        return drift + correction, math.sqrt(1 / precision)
+        slope = sum(c / sigma**2 for c, sigma in measured) / precision
+        return slope, math.sqrt(1 / precision)
 
     def _require_fit(self) -> _Fit:
         if self._fit is None:
@@ -524,6 +554,16 @@ class ClockEstimator:
             jumps=self.jumps,
             interval_ms=round(lattice.interval_s * 1000, 2) if lattice is not None else None,
         )
+
+
+def _window_starts(xs: list[float]) -> list[float]:
+    """Where the candidate stretches of recent samples start: all of them, or the last 64
+    or 32, or those of the last 30 or 10 seconds."""
+    ordered = sorted(xs)
+    newest = ordered[-1]
+    by_count = (ordered[-count] for count in _RECENT_COUNTS if count < len(ordered))
+    by_time = (newest - span for span in _RECENT_SPANS_S if newest - span > ordered[0])
+    return [ordered[0], *by_count, *by_time]
 
 
 def _uncertainty(fit: _Fit, hub_t: float) -> float:

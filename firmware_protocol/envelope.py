@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 __all__ = ["Bound", "Side", "bound", "slope_of_bounds", "widest_slope"]
 
+# Samples a stretch of time needs for its bound to count toward a slope.
+_MIN_PER_BIN = 3
 # Order statistics used to extrapolate a bound: a quarter of the samples, 4 to 12.
 _MIN_RANKS = 4
 _MAX_RANKS = 12
@@ -72,15 +74,31 @@ def bound(values: Sequence[float], *, above: bool) -> Bound:
 
 def slope_of_bounds(side: Side, slope: float) -> tuple[float, float] | None:
     """The correction to `slope` that the bounds of successive stretches of time imply, and
-    its standard error; None when there are too few samples to tell."""
+    its standard error; None when there are too few samples to tell.
+
+    The stretches are of equal time (a burst of samples at the start is one stretch, not
+    most of them), each with at least three samples (a thin one joins its neighbour)."""
     points = sorted(side.points)
-    bins = 4 if len(points) >= 32 else 3
-    per_bin = len(points) // bins
-    if per_bin < 3:
+    if len(points) < 2 * _MIN_PER_BIN:
+        return None
+    first, last = points[0][0], points[-1][0]
+    count = 4 if len(points) >= 32 else 3
+    width = (last - first) / count or 1.0
+    chunks: list[list[tuple[float, float]]] = [[] for _ in range(count)]
+    for point in points:
+        chunks[min(count - 1, int((point[0] - first) / width))].append(point)
+    merged: list[list[tuple[float, float]]] = []
+    for chunk in chunks:
+        if merged and len(merged[-1]) < _MIN_PER_BIN:
+            merged[-1].extend(chunk)
+        else:
+            merged.append(chunk)
+    if len(merged) > 1 and len(merged[-1]) < _MIN_PER_BIN:
+        merged[-2].extend(merged.pop())
+    if len(merged) < 2:
         return None
     centres: list[tuple[float, float, float]] = []
-    for index in range(bins):
-        chunk = points[index * per_bin : (index + 1) * per_bin if index < bins - 1 else None]
+    for chunk in merged:
         found = bound([y - slope * x for x, y in chunk], above=side.above)
         weight = 1 / max(found.sigma, 1e-6) ** 2
         centres.append((statistics.fmean(x for x, _ in chunk), found.value, weight))
@@ -93,6 +111,7 @@ def slope_of_bounds(side: Side, slope: float) -> tuple[float, float] | None:
     correction = sum(w * (x - mean_x) * (y - mean_y) for x, y, w in centres) / sxx
     # Where the bounds scatter about their line more than their own errors say, the
     # error of the slope grows with it.
+    bins = len(centres)
     chi2 = sum(w * (y - mean_y - correction * (x - mean_x)) ** 2 for x, y, w in centres)
     inflation = max(1.0, math.sqrt(chi2 / (bins - 2))) if bins > 2 else 1.0
     return correction, inflation * math.sqrt(1 / sxx)
@@ -150,3 +169,45 @@ def widest_slope(
         return abs(inside - best)
 
     return best, max((step(1.0) + step(-1.0)) / 2, 1e-9)
+
+
+def slope_of_floor(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """The slope of the floor that points with one-sided scatter (upward) rest on, and its
+    standard error: a median of pairwise slopes (one stray cannot tilt it), first through
+    all the points, then through the lowest two fifths about that line. Pairs closer in
+    time than a tenth of the span are left out: they say little and a burst has many.
+    None with fewer than six points or no span."""
+    if len(points) < 6:
+        return None
+    xs = [x for x, _ in points]
+    span = max(xs) - min(xs)
+    if span <= 0:
+        return None
+    apart = span / 10
+    slope = _pairwise_median(points, apart)
+    if slope is None:
+        return None
+    level = statistics.median(y - slope * x for x, y in points)
+    lowest = sorted(points, key=lambda p: p[1] - level - slope * p[0])
+    floor = lowest[: max(6, 2 * len(points) // 5)]
+    refined = _pairwise_slopes(floor, apart)
+    if len(refined) < 3:
+        return slope, math.inf
+    refined.sort()
+    middle = statistics.median(refined)
+    spread = 1.4826 * statistics.median(abs(s - middle) for s in refined)
+    return middle, spread / math.sqrt(len(floor))
+
+
+def _pairwise_slopes(points: Sequence[tuple[float, float]], apart: float) -> list[float]:
+    return [
+        (y2 - y1) / (x2 - x1)
+        for i, (x1, y1) in enumerate(points)
+        for x2, y2 in points[i + 1 :]
+        if abs(x2 - x1) >= apart
+    ]
+
+
+def _pairwise_median(points: Sequence[tuple[float, float]], apart: float) -> float | None:
+    slopes = _pairwise_slopes(points, apart)
+    return statistics.median(slopes) if slopes else None

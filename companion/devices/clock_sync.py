@@ -18,13 +18,15 @@ Policies, picked with `LinkOptions.ping_policy` (the benchmark compares them):
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from dataclasses import dataclass
 
+from companion.clocks import Clock
 from firmware_protocol.clock import ClockEstimator
 
-__all__ = ["POLICIES", "PingPlanner", "PingPolicy"]
+__all__ = ["POLICIES", "PingPlanner", "PingPolicy", "sleep_until"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +36,19 @@ class PingPolicy:
     resync_burst: int  # pings after a reconnect or a suspect sample
     every_s: float  # while a session runs, ping at least this often
     min_gap_s: float  # and never more often than this
-    target_s: float | None  # ping while the error expected at the horizon is above this
+    target_s: float | None  # ping while the error expected now is above this
     aim: bool  # on BLE, send each ping just ahead of a connection event
+    # With aimed pings the least gap grows with the estimate's age (this share of it): a
+    # young estimate needs samples, an older one mostly time to show its drift.
+    growth: float = 0.0
 
 
 POLICIES: dict[str, PingPolicy] = {
     policy.name: policy
     for policy in (
-        PingPolicy("adaptive", 16, 4, every_s=15.0, min_gap_s=0.5, target_s=0.0002, aim=True),
+        PingPolicy(
+            "adaptive", 16, 4, every_s=15.0, min_gap_s=0.5, target_s=0.00025, aim=True, growth=0.1
+        ),
         PingPolicy("dense", 16, 4, every_s=0.5, min_gap_s=0.5, target_s=None, aim=False),
         PingPolicy("sparse", 8, 4, every_s=5.0, min_gap_s=5.0, target_s=None, aim=True),
     )
@@ -75,6 +82,7 @@ class PingPlanner:
         self.crossed = 0
         self._lead: float | None = None
         self._aimed_at: int | None = None
+        self._first_ping: float | None = None
 
     def due(self, now: float, *, busy: bool) -> bool:
         """Whether to ping now. `busy`: a session runs (cues ahead or held)."""
@@ -83,8 +91,14 @@ class PingPlanner:
         since = now - self.last_ping
         if estimator.suspect:
             # Tell a jump from a stray at once: cues may be playing on a wrong clock.
+            self._first_ping = None
             return True
-        if since < policy.min_gap_s:
+        # Aimed pings each say much (their legs are the quickest there are): as the estimate
+        # ages they can come rarer. Pings that cannot be aimed say little each: as often as
+        # the minimum gap allows while the estimate is loose.
+        aimed = policy.aim and estimator.lattice is not None
+        age = now - self._first_ping if self._first_ping is not None and aimed else 0.0
+        if since < max(policy.min_gap_s, policy.growth * age):
             return False
         if estimator.needs_resync(now):
             return True
@@ -118,6 +132,8 @@ class PingPlanner:
     def sent(self, at: float) -> None:
         self.last_ping = at
         self.pings += 1
+        if self._first_ping is None:
+            self._first_ping = at
 
     def answered(self, device_us: int) -> None:
         """The last ping was stamped `device_us` by the device: did it cross at the event
@@ -135,3 +151,13 @@ class PingPlanner:
             self._lead = max(LEAD_FLOOR_S, self._lead - LEAD_CLOSER_S)
         else:
             self._lead += LEAD_FURTHER_S
+
+
+async def sleep_until(deadline: float, clock: Clock) -> None:
+    """Sleep to `deadline`; the last 2 ms by polling the clock, as asyncio's timer fires
+    about 1 ms late. An aimed ping and host-timed delivery inherit that floor otherwise."""
+    remaining = deadline - clock()
+    if remaining > 0.002:
+        await asyncio.sleep(remaining - 0.002)
+    while clock() < deadline:
+        pass

@@ -30,7 +30,7 @@ from bleak.exc import BleakError
 import firmware_protocol as fp
 from companion.clocks import Clock
 from companion.devices.capabilities import Capabilities, Timing
-from companion.devices.clock_sync import POLICIES, PingPlanner
+from companion.devices.clock_sync import POLICIES, PingPlanner, sleep_until
 from companion.devices.link import Delivery, DeviceLink, LinkStatus, TimedCue
 from companion.devices.link_options import LinkOptions
 from companion.devices.supervisor import Supervisor
@@ -321,7 +321,7 @@ class NativeLink(DeviceLink):
             now = self._clock()
             at = self._planner.send_at(now)
             if at - now <= AIM_WAIT_S:
-                await _sleep_until(at, self._clock)
+                await sleep_until(at, self._clock)
             sent = self._clock()
             self._planner.sent(sent)
             ping = fp.TimeSyncPing.at(sent, seq=self._next_seq())
@@ -517,7 +517,7 @@ class NativeLink(DeviceLink):
             if delay > 0.02:
                 # Far enough: wait in the serve loop, where a new schedule can wake us.
                 return delay - 0.01
-            await _sleep_until(write_at, self._clock)
+            await sleep_until(write_at, self._clock)
             self._pending.pop(0)
             if self._clock() - cue.deadline > 0.5:
                 log.info("%s: cue %d missed its moment", self.describe(), cue.cue_id)
@@ -653,13 +653,3 @@ class NativeLink(DeviceLink):
         if battery is not None and battery != self._battery:
             self._battery = battery
             self._publish(BatteryChanged(device_id=self.id, battery=battery))
-
-
-async def _sleep_until(deadline: float, clock: Clock) -> None:
-    """Sleep to `deadline`; the last 2 ms by polling the clock, as asyncio's timer fires
-    about 1 ms late. Host-timed delivery inherits that floor otherwise."""
-    remaining = deadline - clock()
-    if remaining > 0.002:
-        await asyncio.sleep(remaining - 0.002)
-    while clock() < deadline:
-        pass
