@@ -50,7 +50,7 @@ bench: $(STAMP) mosquitto
 	$(PY) bench/fuzz_protocol.py
 	$(PY) bench/ble_link.py
 	$(PY) bench/cue_accuracy.py
-	$(PY) bench/cue_accuracy.py --devices 8 --modes scheduled
+	$(PY) bench/cue_accuracy.py --devices 8 --modes scheduled --sessions 2
 	$(PY) bench/idle.py
 	$(PY) bench/mqtt_latency.py
 

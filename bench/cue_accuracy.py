@@ -71,7 +71,7 @@ def session_command(mode: str, policy: str, trace: Path) -> list[str]:
 
 def run(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1) or not done.stdout.strip():
         raise SystemExit(f"session failed ({done.returncode}): {done.stderr.strip()}")
     summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return summary

@@ -188,7 +188,9 @@ def _with_motor_traces(result: SessionResult, wearables: list[SimulatedDevice]) 
         for pulse in wearable.trace
     )
     figures = onset_figures(result.planned, executed, len(wearables))
-    return dataclasses.replace(result, executed=executed, figures=figures)
+    return dataclasses.replace(
+        result, executed=executed, figures=figures, onset_source="simulated motor"
+    )
 
 
 async def _show_progress(hub: Hub, progress: ProgressLine) -> None:

@@ -119,6 +119,10 @@ class SessionResult:
     planned: tuple[PlannedCue, ...]
     executed: tuple[ExecutedCue, ...]
     figures: OnsetFigures
+    # Where `executed` came from: the wearables' reports, converted to the hub's clock
+    # through its clock estimate (so they cannot show that estimate's error), or the
+    # simulated motors' own starts in the host clock.
+    onset_source: str = "device reports"
 
     @property
     def outcome(self) -> SessionOutcome:

@@ -70,7 +70,8 @@ def read_trace(path: Path) -> tuple[list[PlannedCue], list[ExecutedCue]]:
 def summary(result: SessionResult) -> dict[str, Any]:
     """The `--json` summary object (README, "Session trace").
 
-    `cues_executed` and `onset_error_ms` are null where no device reports what it played.
+    `cues_executed` and `onset_error_ms` are null where no device reports what it played;
+    `onset_source` says what the figures were measured on.
     """
     figures = result.figures
     return {
@@ -79,6 +80,7 @@ def summary(result: SessionResult) -> dict[str, Any]:
         "cues_planned": figures.planned,
         "cues_executed": figures.executed,
         "onset_error_ms": figures.as_dict(),
+        "onset_source": result.onset_source if figures.reported else None,
     }
 
 
