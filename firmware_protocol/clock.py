@@ -476,12 +476,14 @@ class ClockEstimator:
             )
             reach = 20 * self._prior[1]
             return widest_slope(pings, pongs, drift, reach, max(noise, 2e-5))
-        # With a lattice, the pong leg's bounds over successive stretches of time, each
-        # connection on its own (its lattice's period error tilts its points: that error
-        # adds to the slope's). The ping leg says the same less precisely: its pings wait a
-        # varying part of an interval, and aimed pings less and less as the aim improves,
-        # which would look like drift.
+        # With a lattice, the slope of each leg's floor: the pong leg's for each connection
+        # on its own (its lattice's period error tilts its points, and adds to the slope's
+        # error), and the ping leg's, whose quickest pings (aimed ones that just made their
+        # event) know nothing of the lattice.
         measured = []
+        pinged = slope_of_floor(pings.points)
+        if pinged is not None:
+            measured.append(pinged)
         for link, lattice in self._lattices.items():
             points = [p for p, owner in zip(pongs.points, links, strict=True) if owner == link]
             found = slope_of_floor(points)

@@ -23,7 +23,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from firmware_protocol.envelope import Side, bound, slope_of_bounds
+from firmware_protocol.envelope import bound, slope_of_floor
 
 __all__ = ["INTERVAL_STEP_S", "EventLattice", "find_lattice"]
 
@@ -146,17 +146,16 @@ def _indices(times: Sequence[float], period: float) -> list[int]:
 def _measure(times: Sequence[float], interval: float) -> EventLattice:
     """The period on the hub's clock and the phase of the quickest replies.
 
-    Both from the quickest replies (a reply is only ever late), over the whole span: the
-    period must hold to a part per million for the lattice to place events minutes away.
+    Both from the quickest replies (a reply is only ever late: the floor they rest on), over
+    the whole span: the period must hold to a part per million for the lattice to place
+    events minutes away.
     """
     first = times[0]
     period, sigma = interval, interval * _CRYSTAL
     for _ in range(2):
         indices = _indices(times, period)
-        side = Side(
-            [(n, t - first - n * period) for t, n in zip(times, indices, strict=True)], above=True
-        )
-        found = slope_of_bounds(side, 0.0)
+        points = [(n, t - first - n * period) for t, n in zip(times, indices, strict=True)]
+        found = slope_of_floor(points)
         if found is not None:
             correction, correction_sigma = found
             period += correction
