@@ -148,6 +148,7 @@ class ClockEstimator:
         self._samples: deque[SyncSample] = deque(maxlen=window)
         self._fit: _Fit | None = None
         self._suspect: SyncSample | None = None
+        self._jump_expected = False
         # Each connection has its own events: a lattice per connection, found in its own
         # replies, and the interval the last one showed (a reconnection likely keeps it).
         self._link = 0
@@ -189,6 +190,12 @@ class ClockEstimator:
         ]
         return min(leads, default=None)
 
+    def expect_jump(self) -> None:
+        """The device's own reports say its clock moved (a cue played far from where the
+        estimate put it, one skipped as past that is still to come): the next sample beyond
+        a bound is taken as the jump at once, with no second sample to confirm it."""
+        self._jump_expected = True
+
     def new_link(self) -> None:
         """A new connection to the device: its connection events start afresh (the clock
         estimate carries on; the device clock did not change)."""
@@ -214,6 +221,7 @@ class ClockEstimator:
         self._samples.clear()
         self._fit = None
         self._suspect = None
+        self._jump_expected = False
         self._lattices.clear()
         self._since_lattice = 0
         self._arrivals.clear()
@@ -238,13 +246,16 @@ class ClockEstimator:
         jump = self._jump_of(sample)
         suspect, self._suspect = self._suspect, None
         if jump is not None:
-            if suspect is None or not self._agrees(suspect, sample):
+            confirmed = suspect is not None and self._agrees(suspect, sample)
+            if not confirmed and not self._jump_expected:
                 self._suspect = sample
                 return SampleVerdict.SUSPECT
+            self._jump_expected = False
             self.jumps += 1
             self._remember_drift()
             self._samples.clear()
-            self._samples.append(suspect)
+            if confirmed and suspect is not None:
+                self._samples.append(suspect)
             self._samples.append(sample)
             self._fit = self._refit()
             return SampleVerdict.CLOCK_JUMP

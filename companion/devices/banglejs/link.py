@@ -594,6 +594,7 @@ class BangleLink(DeviceLink):
         t = self._estimator.to_hub(round(watch_t * 1_000_000))
         self._publish(CueExecuted(device_id=self.id, cue_id=cue_id, t=t))
         if abs(t - cue.deadline) > SUSPECT_ONSET_S:
+            self._estimator.expect_jump()
             self._resync_now = True
             self._wake.set()
 
@@ -606,6 +607,7 @@ class BangleLink(DeviceLink):
             return
         if cue.deadline > self._clock() + SUSPECT_ONSET_S:
             self._pending = sorted([cue, *self._pending], key=lambda c: c.deadline)
+            self._estimator.expect_jump()
             self._resync_now = True
             self._wake.set()
         else:

@@ -61,6 +61,8 @@ REFINE_EVERY_S = 1.0
 RELOAD_MARGIN_S = 0.6
 # A cue reported this far from its deadline means our clock estimate is wrong: re-sync now.
 SUSPECT_ONSET_S = 0.05
+# A cue the device skipped that was due at most this long ago is played at once instead.
+LATE_PLAY_S = 0.25
 # What the native protocol promises before the device has told us more (SPEC.md).
 PROFILE = "native"
 _PULSE_MS = (10, 2550)
@@ -127,6 +129,8 @@ class NativeLink(DeviceLink):
         self._pause_needed = False
         self._stop_needed = False
         self._alerts: list[str] = []
+        # Cues the device skipped at their moment because its clock moved: play them now.
+        self._play_now: list[TimedCue] = []
         self._resync_now = False
         # The highest cue id loaded since the last Clear or Abort (the device's rule).
         self._highest_id: int | None = None
@@ -408,6 +412,13 @@ class NativeLink(DeviceLink):
             self._loaded.clear()
             self._loaded_us.clear()
             await self._send(fp.Clear(seq=self._next_seq()))
+        while self._play_now:
+            cue = self._play_now.pop(0)
+            self._loaded[cue.cue_id] = cue
+            pattern_id = fp.pattern_id(cue.pattern)
+            await self._send(
+                fp.CueNow(seq=self._next_seq(), cue_id=cue.cue_id, pattern_id=pattern_id)
+            )
         while self._alerts:
             pattern = fp.pattern_id(self._alerts.pop(0))
             # Alerts use cue id 0xFFFF, which no plan reaches.
@@ -614,17 +625,25 @@ class NativeLink(DeviceLink):
         if cue is None:
             return
         if message.outcome is fp.CueOutcome.SKIPPED:
-            if cue.deadline > self._clock() + SUSPECT_ONSET_S:
+            now = self._clock()
+            if cue.deadline > now + SUSPECT_ONSET_S:
                 # The device thinks it is late for a cue we think is still to come: its
                 # clock moved. Keep the cue, re-sync now, and load it again.
                 bisect.insort(self._pending, cue, key=lambda c: c.deadline)
-                self._resync_now = True
-                self._wake.set()
+            elif cue.deadline > now - LATE_PLAY_S:
+                # One due about now: better a round trip late than lost.
+                self._play_now.append(cue)
+            else:
+                return
+            self._estimator.expect_jump()
+            self._resync_now = True
+            self._wake.set()
             return
         t = self._estimator.to_hub(message.device_time_us)
         self._publish(CueExecuted(device_id=self.id, cue_id=message.cue_id, t=t))
         if abs(t - cue.deadline) > SUSPECT_ONSET_S:
             # Far off in our estimate of its clock: the clock jumped, or we drifted.
+            self._estimator.expect_jump()
             self._resync_now = True
             self._wake.set()
 
