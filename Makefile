@@ -74,7 +74,7 @@ bench: $(STAMP) mosquitto debootstrap
 	$(PY) bench/fuzz_protocol.py
 	$(PY) bench/ble_link.py
 	$(PY) bench/cue_accuracy.py
-	$(PY) bench/cue_accuracy.py --devices 8 --modes scheduled
+	$(PY) bench/cue_accuracy.py --devices 8 --modes scheduled --sessions 2
 	$(PY) bench/idle.py
 	$(PY) bench/mqtt_latency.py
 	$(PY) bench/ha_latency.py

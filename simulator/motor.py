@@ -6,14 +6,24 @@ motor compensates knowingly: it wakes `spin_s` early on asyncio's timer, then bu
 the clock for the rest (blocking the event loop for at most `spin_s`). With ``spin_s = 0``
 it fires on asyncio's timer alone. Either way the record holds the time read when the motor
 actually started, never the deadline.
+
+Several simulated devices in one process are several microcontrollers, each with its own
+timer; one thread stands in for all of them. So every motor of an event loop wakes on one
+shared timer (`_Wakeups`): it reads the clock for each motor whose deadline falls in the
+spin window as that deadline comes, and only then runs what each device does after its
+motor started (reports, bookkeeping). Otherwise the eighth of eight simultaneous cues would
+start after the other seven's work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["NO_CUE", "Pulse", "VirtualMotor"]
 
@@ -46,7 +56,7 @@ class VirtualMotor:
         self.spin_s = spin_s
         self.on_pulse = on_pulse
         self.trace: list[Pulse] = []
-        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._timers: dict[int, _Wakeup] = {}
         self.busy_until = 0.0
 
     def schedule(
@@ -62,18 +72,14 @@ class VirtualMotor:
         loop = asyncio.get_running_loop()
         self.cancel(key)
         wake = loop.time() + (deadline - self.host_clock()) - self.spin_s
-        self._timers[key] = loop.call_at(wake, self._run, key, deadline, fire)
 
-    def _run(self, key: int, deadline: float, fire: Callable[[float], Pulse | None]) -> None:
-        self._timers.pop(key, None)
-        if self.spin_s > 0:
-            # Bounded in real time so that an injected, frozen clock cannot hang the loop.
-            give_up = time.perf_counter() + 2 * self.spin_s
-            while self.host_clock() < deadline and time.perf_counter() < give_up:
-                pass
-        pulse = fire(self.host_clock())
-        if pulse is not None:
-            self.record(pulse)
+        def started(at: float) -> None:
+            self._timers.pop(key, None)
+            pulse = fire(at)
+            if pulse is not None:
+                self.record(pulse)
+
+        self._timers[key] = _wakeups(loop).add(wake, deadline, self, started)
 
     def record(self, pulse: Pulse) -> None:
         """Add a pulse played outside the schedule (an immediate cue) to the trace."""
@@ -97,3 +103,81 @@ class VirtualMotor:
     def pending(self) -> int:
         """How many pulses are scheduled and not yet played."""
         return len(self._timers)
+
+
+@dataclass(eq=False)
+class _Wakeup:
+    wake: float  # loop time
+    deadline: float  # the motor's host clock
+    motor: VirtualMotor
+    started: Callable[[float], None]
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+@dataclass
+class _Wakeups:
+    """Every motor of one event loop, on one timer."""
+
+    loop: asyncio.AbstractEventLoop
+    _heap: list[tuple[float, int, _Wakeup]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+    _timer: asyncio.TimerHandle | None = None
+
+    def add(
+        self, wake: float, deadline: float, motor: VirtualMotor, started: Callable[[float], None]
+    ) -> _Wakeup:
+        wakeup = _Wakeup(wake, deadline, motor, started)
+        heapq.heappush(self._heap, (wake, next(self._order), wakeup))
+        self._arm()
+        return wakeup
+
+    def _arm(self) -> None:
+        while self._heap and self._heap[0][2].cancelled:
+            heapq.heappop(self._heap)
+        if not self._heap:
+            return
+        wake = self._heap[0][0]
+        if self._timer is not None:
+            if self._timer.when() <= wake:
+                return
+            self._timer.cancel()
+        self._timer = self.loop.call_at(wake, self._run)
+
+    def _run(self) -> None:
+        self._timer = None
+        now = self.loop.time()
+        due: list[_Wakeup] = []
+        # Every motor whose own wake falls within half this one's spin window starts in it
+        # too (so no spin lasts much beyond its own window).
+        horizon = now + max((w.motor.spin_s / 2 for _, _, w in self._heap[:1]), default=0.0)
+        while self._heap and self._heap[0][0] <= horizon:
+            wakeup = heapq.heappop(self._heap)[2]
+            if not wakeup.cancelled:
+                due.append(wakeup)
+        due.sort(key=lambda w: w.wake + w.motor.spin_s)
+        starts: list[tuple[_Wakeup, float]] = []
+        for wakeup in due:
+            motor = wakeup.motor
+            if motor.spin_s > 0:
+                # Bounded in real time so that an injected, frozen clock cannot hang the loop.
+                give_up = time.perf_counter() + 2 * motor.spin_s
+                while motor.host_clock() < wakeup.deadline and time.perf_counter() < give_up:
+                    pass
+            starts.append((wakeup, motor.host_clock()))
+        for wakeup, at in starts:
+            if not wakeup.cancelled:
+                wakeup.started(at)
+        self._arm()
+
+
+_LOOPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Wakeups] = weakref.WeakKeyDictionary()
+
+
+def _wakeups(loop: asyncio.AbstractEventLoop) -> _Wakeups:
+    found = _LOOPS.get(loop)
+    if found is None:
+        found = _LOOPS[loop] = _Wakeups(loop)
+    return found

@@ -7,12 +7,16 @@ import random
 from dataclasses import dataclass, field
 
 from firmware_protocol.gatt import NAME_PREFIX
+from simulator.air import AirOptionError, AirOptions
 
 __all__ = ["SimOptionError", "SimOptions", "parse_drop"]
 
 
 # The kinds of device the simulator can be.
 PROFILES = ("native", "banglejs", "ias")
+# How the air between hub and device behaves: latency plus jitter on each message, or BLE's
+# link layer (connection events, losses, retransmission, supervision).
+LINK_MODELS = ("jitter", "ble")
 
 
 class SimOptionError(ValueError):
@@ -30,10 +34,17 @@ class SimOptions:
 
     The device clock is ``(host_monotonic - start) * (1 + clock_ppm / 1e6) + clock_offset_s``.
 
+    With ``link="ble"`` the air is BLE's link layer instead (`simulator.air`): data moves
+    only at connection events every ``interval_ms`` on the central's crystal
+    (``central_ppm`` off the host clock), the device may skip ``peripheral_latency`` events
+    in a row, each packet is lost with ``per_pct`` and sent again at the next event, at most
+    ``packets_per_event`` exchanges share an event. Latency and jitter do not apply then.
+
     Drops are ``(at_s, for_s)`` pairs measured from the simulator's start: at ``at_s`` the
-    link goes down (both ends see a supervision timeout), the device stays unreachable for
-    ``for_s`` seconds while it keeps playing the cues it already holds, then it advertises
-    again.
+    device becomes unreachable for ``for_s`` seconds while it keeps playing the cues it
+    already holds, then it advertises again. With the jitter model the link goes down at
+    once (both ends see a supervision timeout); with the BLE model no packet gets through,
+    and the link drops when the silence outlasts ``supervision_timeout_ms``.
     """
 
     name: str = ""
@@ -56,10 +67,18 @@ class SimOptions:
     held: bool = False
     # A band with its notifications switched off: alerts are shown, never buzzed.
     muted: bool = False
+    link: str = "jitter"
+    interval_ms: float = 30.0
+    peripheral_latency: int = 0
+    per_pct: float = 0.0
+    packets_per_event: int = 4
+    supervision_timeout_ms: float = 2000.0
+    central_ppm: float = 20.0
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0:
             raise SimOptionError("simulator latency and jitter must be 0 or more milliseconds")
+        self._check_link()
         if not 0 <= self.battery_pct <= 100:
             raise SimOptionError(f"battery must be 0-100 %, not {self.battery_pct}")
         if not 23 <= self.max_mtu <= 517:
@@ -89,6 +108,34 @@ class SimOptions:
             raw = [rng.getrandbits(8) for _ in range(6)]
             raw[0] |= 0xC0
             object.__setattr__(self, "address", ":".join(f"{b:02X}" for b in raw))
+
+    def _check_link(self) -> None:
+        if self.link not in LINK_MODELS:
+            known = ", ".join(LINK_MODELS)
+            raise SimOptionError(f"unknown link model {self.link!r} (known: {known})")
+        if self.link == "ble" and (self.latency_ms or self.jitter_ms):
+            raise SimOptionError(
+                "latency and jitter belong to the jitter link model; the ble model's delays "
+                "come from its connection interval, peripheral latency and losses"
+            )
+        self._air()  # refuses link-layer parameters BLE does not allow
+
+    def air_options(self) -> AirOptions | None:
+        """The link-layer parameters of the ble model; None for the jitter model."""
+        return self._air() if self.link == "ble" else None
+
+    def _air(self) -> AirOptions:
+        try:
+            return AirOptions(
+                interval_s=self.interval_ms / 1000,
+                peripheral_latency=self.peripheral_latency,
+                packet_error_rate=self.per_pct / 100,
+                packets_per_event=self.packets_per_event,
+                supervision_timeout_s=self.supervision_timeout_ms / 1000,
+                central_ppm=self.central_ppm,
+            )
+        except AirOptionError as exc:
+            raise SimOptionError(str(exc)) from None
 
     def derived(self, index: int) -> SimOptions:
         """The options of the `index`-th device of a group: same faults, own name and seed."""

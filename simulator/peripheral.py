@@ -23,7 +23,7 @@ from bumble.hci import HCI_Error
 from simulator.faults import DelayLine
 from simulator.motor import Pulse, VirtualMotor
 from simulator.options import SimOptions
-from simulator.radio import SimController, drop_link, local_device
+from simulator.radio import SimController, drop_link, interrupt_link, local_device
 
 if TYPE_CHECKING:
     from bumble.link import LocalLink
@@ -55,6 +55,7 @@ class SimulatedPeripheral:
         # Separate generators per direction, so traffic one way cannot shift the other.
         self._rx = DelayLine(latency, jitter, random.Random(rng.random()))
         self._tx = DelayLine(latency, jitter, random.Random(rng.random()))
+        self._air_rng = random.Random(rng.random())
         self._device: Device | None = None
         self._controller: SimController | None = None
         self._connection: Connection | None = None
@@ -109,7 +110,13 @@ class SimulatedPeripheral:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        device, controller = local_device(self.options.name, self.options.address, self.link)
+        device, controller = local_device(
+            self.options.name,
+            self.options.address,
+            self.link,
+            air=self.options.air_options(),
+            rng=self._air_rng,
+        )
         self._device, self._controller = device, controller
         device.add_services(self.services())
         device.gatt_server.max_mtu = self.options.max_mtu
@@ -198,7 +205,8 @@ class SimulatedPeripheral:
             self.spawn(self._advertise())
 
     def begin_outage(self, for_s: float) -> None:
-        """Take the link down now and stay unreachable for `for_s` seconds."""
+        """Unreachable for `for_s` seconds: the link goes down at once, or with the ble model
+        when the silence outlasts its supervision timeout."""
         if not self._running:
             return
         logger.info("%s: link drop for %.1f s", self.name, for_s)
@@ -206,7 +214,7 @@ class SimulatedPeripheral:
         if self._device is not None:
             self.spawn(self._device.stop_advertising())
         if self._controller is not None:
-            drop_link(self._controller)
+            interrupt_link(self._controller, for_s)
         self._timers.append(asyncio.get_running_loop().call_later(for_s, self._end_outage))
 
     def _end_outage(self) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -34,12 +35,17 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink, PacketParser
 
+from simulator.air import AirOptions
+from simulator.link_layer import LinkLayer, LinkRecord
+
 __all__ = [
     "LEGACY_ADVERTISING_DATA_MAX",
     "HciTransportServer",
     "LocalLink",
     "SimController",
+    "SimLink",
     "drop_link",
+    "interrupt_link",
     "local_device",
     "new_link",
     "parse_tcp_server_spec",
@@ -64,8 +70,70 @@ _LegacyEvent = hci.HCI_LE_Advertising_Report_Event.EventType
 _COMPLETE_DATA = hci.HCI_LE_Set_Extended_Advertising_Data_Command.Operation.COMPLETE_DATA
 
 
+class SimLink(LocalLink):
+    """bumble's in-process link, told how each simulated device's connections went."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.on_link_closed: Callable[[LinkRecord], None] | None = None
+
+
 class SimController(Controller):
-    """bumble's virtual controller, with cancel, reset, link loss and advertising as on hardware."""
+    """bumble's virtual controller, with cancel, reset, link loss and advertising as on hardware.
+
+    As a peripheral it passes its ACL packets through a `LinkLayer`: counted per connection,
+    and with `air` options held for connection events (the `ble` link model).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        link: LocalLink,
+        air: AirOptions | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(name, link=link)
+        if air is not None:
+            # With data length extension, as our 247-byte ATT MTU assumes: one ATT PDU is
+            # one packet on air.
+            self.le_acl_data_packet_length = 251
+        self.link_layer = LinkLayer(
+            self,
+            air,
+            rng or random.Random(0),
+            lambda peer: drop_link(self, peer),
+            report=self._report,
+        )
+
+    def _report(self, record: LinkRecord) -> None:
+        hook = getattr(self.link, "on_link_closed", None)
+        if hook is not None:
+            hook(record)
+
+    # ----------------------------------------------------------------- link layer
+
+    def on_le_connect_ind(self, packet: ll.ConnectInd) -> None:
+        super().on_le_connect_ind(packet)
+        connection = self.le_connections.get(packet.initiator_address)
+        if connection is not None and connection.role == hci.Role.PERIPHERAL:
+            self.link_layer.connected(connection)
+
+    def on_le_disconnected(self, connection: ControllerConnection, reason: int) -> None:
+        self.link_layer.disconnected(connection)
+        super().on_le_disconnected(connection, reason)
+
+    def on_hci_acl_data_packet(self, packet: hci.HCI_AclDataPacket) -> None:
+        self.link_layer.from_host(packet, lambda: Controller.on_hci_acl_data_packet(self, packet))
+
+    def on_link_acl_data(self, sender_address: hci.Address, transport: Any, data: bytes) -> None:
+        self.link_layer.from_air(
+            sender_address,
+            data,
+            lambda: Controller.on_link_acl_data(self, sender_address, transport, data),
+        )
+
+    # ----------------------------------------------------------------- connections
 
     def on_hci_le_create_connection_cancel_command(
         self,
@@ -104,6 +172,7 @@ class SimController(Controller):
         """
         for connection in list(self.le_connections.values()):
             _notify_peer_of_loss(self, connection)
+            self.link_layer.disconnected(connection)
             del self.le_connections[connection.peer_address]
         self.pending_le_connection = None
         self.le_scan_enable = False
@@ -312,18 +381,34 @@ def drop_link(controller: Controller, peer_address: hci.Address | None = None) -
     return dropped
 
 
-def new_link() -> LocalLink:
-    """A fresh virtual radio link (bumble's constructor is unannotated)."""
-    link: LocalLink = LocalLink()  # type: ignore[no-untyped-call]
-    return link
+def interrupt_link(controller: SimController, for_s: float) -> None:
+    """Radio silence around `controller` for `for_s` seconds, for the fault injector.
+
+    With an air model its links go on waiting for events, and drop when the silence
+    outlasts their supervision timeout; without one, they drop at once.
+    """
+    if controller.link_layer.interrupt(for_s):
+        drop_link(controller)
 
 
-def local_device(name: str, address: str, link: LocalLink) -> tuple[Device, SimController]:
+def new_link() -> SimLink:
+    """A fresh virtual radio link."""
+    return SimLink()
+
+
+def local_device(
+    name: str,
+    address: str,
+    link: LocalLink,
+    air: AirOptions | None = None,
+    rng: random.Random | None = None,
+) -> tuple[Device, SimController]:
     """A bumble Device with its own `SimController` on `link`, in this process.
 
     `address` is a random static address ("C0:..." style); call `await device.power_on()`.
+    With `air`, its connections as a peripheral move data at connection events.
     """
-    controller = SimController(name, link=link)
+    controller = SimController(name, link=link, air=air, rng=rng)
     host = Host(controller, AsyncPipeSink(controller))
     device = Device(name=name, address=hci.Address(address), host=host)
     return device, controller

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from simulator.devices import SimulatedDevice, simulated_device
+from simulator.link_layer import LinkRecord
 from simulator.motor import NO_CUE, Pulse
 from simulator.options import SimOptions
 from simulator.radio import HciTransportServer, new_link, parse_tcp_server_spec
@@ -28,22 +29,41 @@ __all__ = ["TraceWriter", "executed_line", "serve"]
 logger = logging.getLogger(__name__)
 
 
-def executed_line(pulse: Pulse) -> dict[str, object]:
-    """The session-trace line for a pulse the motor played (`cue_id` null for a band's
-    buzz, which no cue id reaches: the plan tells which cue it was)."""
-    cue_id = None if pulse.cue_id == NO_CUE else pulse.cue_id
-    return {"kind": "executed", "cue_id": cue_id, "cue": pulse.pattern, "t": pulse.t}
+def executed_line(pulse: Pulse, device: str = "") -> dict[str, object]:
+    """The session-trace line (DESIGN.md) for a pulse the motor played: which device, and
+    `meant`, the host time its own clock's deadline stood for (the motor's share of the
+    error is `t - meant`, clock sync's is `meant` minus the hub's plan). A band's buzz has
+    neither a cue id (null: the plan tells which cue it was) nor a deadline of its own."""
+    band = pulse.cue_id == NO_CUE
+    line: dict[str, object] = {
+        "kind": "executed",
+        "cue_id": None if band else pulse.cue_id,
+        "cue": pulse.pattern,
+    }
+    line["t"] = pulse.t
+    if device:
+        line["device"] = device
+    if not band:
+        line["meant"] = pulse.deadline
+    return line
 
 
 class TraceWriter:
-    """Collects executed lines and writes them in the background, off the motor's path."""
+    """Collects trace lines and writes them in the background, off the motor's path.
+
+    Executed lines for every pulse played; a `link` line for every connection that ended
+    (what crossed it each way), so a benchmark can count a session's radio traffic.
+    """
 
     def __init__(self, path: Path) -> None:
         self._file: IO[str] = path.open("a", encoding="utf-8")
         self._pending: list[str] = []
 
-    def add(self, pulse: Pulse) -> None:
-        self._pending.append(json.dumps(executed_line(pulse)))
+    def add(self, pulse: Pulse, device: str = "") -> None:
+        self._pending.append(json.dumps(executed_line(pulse, device)))
+
+    def add_link(self, record: LinkRecord) -> None:
+        self._pending.append(json.dumps(record.as_json()))
 
     def flush(self) -> None:
         if self._pending:
@@ -59,6 +79,12 @@ class TraceWriter:
     def close(self) -> None:
         self.flush()
         self._file.close()
+
+
+def _pulse_writer(writer: TraceWriter | None, device: str) -> Callable[[Pulse], None] | None:
+    if writer is None:
+        return None
+    return lambda pulse: writer.add(pulse, device)
 
 
 def _message_logger(name: str) -> Callable[[str, object], None]:
@@ -88,17 +114,22 @@ async def serve(
 
     writer = TraceWriter(trace) if trace is not None else None
     link = new_link()
+    if writer is not None:
+        link.on_link_closed = writer.add_link
     wearables = [
         simulated_device(
             option,
             link,
-            on_pulse=writer.add if writer is not None else None,
+            on_pulse=_pulse_writer(writer, option.name),
             on_message=_message_logger(option.name) if verbose else None,
         )
         for option in options
     ]
     bridge = HciTransportServer(link, host, port)
     async with contextlib.AsyncExitStack() as stack:
+        if writer is not None:
+            # Closed last: the links the wearables' stop ends are recorded too.
+            stack.callback(writer.close)
         for wearable in wearables:
             await wearable.start()
             stack.push_async_callback(wearable.stop)
@@ -106,7 +137,6 @@ async def serve(
         stack.push_async_callback(bridge.close)
         if writer is not None:
             flusher = loop.create_task(writer.run())
-            stack.callback(writer.close)
             stack.callback(flusher.cancel)
         _install_button_signals(loop, wearables)
         spec = f"tcp-client:{host}:{bridge.port}"

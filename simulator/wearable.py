@@ -23,7 +23,13 @@ from simulator.firmware import Channel, Firmware
 from simulator.gatt_services import WearableGatt, build_gatt
 from simulator.motor import Pulse, VirtualMotor
 from simulator.options import SimOptions
-from simulator.radio import LEGACY_ADVERTISING_DATA_MAX, SimController, drop_link, local_device
+from simulator.radio import (
+    LEGACY_ADVERTISING_DATA_MAX,
+    SimController,
+    drop_link,
+    interrupt_link,
+    local_device,
+)
 
 if TYPE_CHECKING:
     from bumble.link import LocalLink
@@ -80,6 +86,7 @@ class SimulatedWearable:
         self._tx = DelayLine(
             options.latency_ms / 1000, options.jitter_ms / 1000, random.Random(rng.random())
         )
+        self._air_rng = random.Random(rng.random())
         self.firmware = Firmware(
             clock=self.device_clock,
             motor=self.motor,
@@ -144,7 +151,13 @@ class SimulatedWearable:
 
     async def start(self) -> None:
         """Power on, expose the GATT database and advertise; schedule the configured drops."""
-        device, controller = local_device(self.options.name, self.options.address, self.link)
+        device, controller = local_device(
+            self.options.name,
+            self.options.address,
+            self.link,
+            air=self.options.air_options(),
+            rng=self._air_rng,
+        )
         self._device, self._controller = device, controller
         self._gatt = build_gatt(
             on_control=lambda value: self._receive(Channel.CONTROL, value),
@@ -265,7 +278,8 @@ class SimulatedWearable:
             self._spawn(self._advertise())
 
     def begin_outage(self, for_s: float) -> None:
-        """Take the link down now and stay unreachable for `for_s` seconds (cues keep playing)."""
+        """Unreachable for `for_s` seconds (cues keep playing): the link goes down at once, or
+        with the ble model when the silence outlasts its supervision timeout."""
         if not self._running:
             return
         logger.info("%s: link drop for %.1f s", self.options.name, for_s)
@@ -273,7 +287,7 @@ class SimulatedWearable:
         if self._device is not None:
             self._spawn(self._device.stop_advertising())
         if self._controller is not None:
-            drop_link(self._controller)
+            interrupt_link(self._controller, for_s)
         loop = asyncio.get_running_loop()
         self._timers.append(loop.call_later(for_s, self._end_outage))
 

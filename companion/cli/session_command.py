@@ -60,6 +60,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--connect-timeout", type=float, default=15.0, metavar="S", help=argparse.SUPPRESS
     )
+    # How often links ping for clock sync (companion.devices.clock_sync): for the benchmark.
+    parser.add_argument(
+        "--ping-policy",
+        choices=("adaptive", "dense", "sparse"),
+        default="adaptive",
+        help=argparse.SUPPRESS,
+    )
     add_mqtt_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -119,7 +126,9 @@ async def _coach(
     from companion.devices.link_options import LinkOptions
     from companion.devices.radio import open_radio
 
-    options = LinkOptions(delivery=Delivery(args.delivery), max_attempts=3)
+    options = LinkOptions(
+        delivery=Delivery(args.delivery), max_attempts=3, ping_policy=args.ping_policy
+    )
     interrupted = False
     async with open_radio(sim=sims, adapter=args.adapter) as radio:
         try:
@@ -217,7 +226,9 @@ def _with_motor_traces(result: SessionResult, devices: list[SimulatedDevice]) ->
         else unreported(len(result.planned))
     )
     executed = tuple(sorted([*reporting, *matched], key=lambda cue: cue.t))
-    return dataclasses.replace(result, executed=executed, figures=figures)
+    return dataclasses.replace(
+        result, executed=executed, figures=figures, onset_source="simulated motor"
+    )
 
 
 async def _show_progress(hub: Hub, progress: ProgressLine) -> None:

@@ -79,6 +79,56 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra random delay, uniform in 0..MS; order is kept (default 0)",
     )
     group.add_argument(
+        "--sim-link",
+        choices=("jitter", "ble"),
+        default="jitter",
+        help="the air: jitter (latency + jitter per message, default) or ble (BLE's link "
+        "layer: connection events, losses, retransmission, supervision timeout)",
+    )
+    group.add_argument(
+        "--sim-interval",
+        type=float,
+        default=30.0,
+        metavar="MS",
+        help="ble: connection interval, 7.5-4000 ms in 1.25 ms steps (default 30)",
+    )
+    group.add_argument(
+        "--sim-peripheral-latency",
+        type=int,
+        default=0,
+        metavar="N",
+        help="ble: events the device may skip in a row while it has nothing to send (default 0)",
+    )
+    group.add_argument(
+        "--sim-per",
+        type=float,
+        default=0.0,
+        metavar="PCT",
+        help="ble: packet error rate; a lost packet is sent again at the next event (default 0)",
+    )
+    group.add_argument(
+        "--sim-packets-per-event",
+        type=int,
+        default=4,
+        metavar="N",
+        help="ble: packet exchanges one connection event holds at most (default 4)",
+    )
+    group.add_argument(
+        "--sim-supervision-timeout",
+        type=float,
+        default=2000.0,
+        metavar="MS",
+        help="ble: the link drops after this long with no event heard (default 2000)",
+    )
+    group.add_argument(
+        "--sim-central-ppm",
+        type=float,
+        default=20.0,
+        metavar="PPM",
+        help="ble: the hub radio's crystal, which times the events, against the host clock "
+        "(default 20)",
+    )
+    group.add_argument(
         "--sim-clock-ppm",
         type=float,
         default=0.0,
@@ -153,6 +203,13 @@ def sim_options_from_args(args: argparse.Namespace) -> list[SimOptions]:
             seed=args.sim_seed,
             held=args.sim_held,
             muted=args.sim_muted,
+            link=args.sim_link,
+            interval_ms=args.sim_interval,
+            peripheral_latency=args.sim_peripheral_latency,
+            per_pct=args.sim_per,
+            packets_per_event=args.sim_packets_per_event,
+            supervision_timeout_ms=args.sim_supervision_timeout,
+            central_ppm=args.sim_central_ppm,
         )
         # A device of another profile is named as that kind names itself.
         return [

@@ -20,3 +20,12 @@ class LinkOptions:
     # Give up after this many failed first connects in a row; None retries forever (the
     # daemon). Once a link has been up, it retries until closed: the session decides.
     max_attempts: int | None = None
+    # When to ping for clock sync (`companion.devices.clock_sync.POLICIES`).
+    ping_policy: str = "adaptive"
+
+    def __post_init__(self) -> None:
+        from companion.devices.clock_sync import POLICIES
+
+        if self.ping_policy not in POLICIES:
+            known = ", ".join(sorted(POLICIES))
+            raise ValueError(f"unknown ping policy {self.ping_policy!r} (known: {known})")

@@ -59,13 +59,15 @@ class SupervisedLink(DeviceLink):
         self._clock = clock
         # Signal strength as last heard advertising (BLE gives none while connected).
         self._rssi = rssi
+        # Backoff jitter and the ping planner's draws come from here (seeded in tests).
+        self._rng = rng or random.Random()
         self._supervisor = Supervisor(
             self,
             device_id=self._address,
             name=lambda: self._name,
             profile=self.profile,
             options=self.options,
-            rng=rng,
+            rng=random.Random(self._rng.random()),
         )
         self._client: BleakClient | None = None
         self._publish: EventSink = lambda _event: None

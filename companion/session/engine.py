@@ -122,6 +122,10 @@ class SessionResult:
     # How cues reached the skin: "device-timed", "host-timed", "mixed" (both kinds of
     # wearable), or None when no wearable was served.
     timing: str | None = None
+    # Where `executed` came from: the wearables' reports, converted to the hub's clock
+    # through its clock estimate (so they cannot show that estimate's error), or the
+    # simulated motors' own starts in the host clock.
+    onset_source: str = "device reports"
 
     @property
     def outcome(self) -> SessionOutcome:

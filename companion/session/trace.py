@@ -72,6 +72,7 @@ def summary(result: SessionResult) -> dict[str, Any]:
 
     `cues_executed` and `onset_error_ms` are null where no device reports what it played;
     `timing` says how the cues reached the skin (device-timed, host-timed, mixed).
+    `onset_source` says what the figures were measured on.
     """
     figures = result.figures
     return {
@@ -81,6 +82,7 @@ def summary(result: SessionResult) -> dict[str, Any]:
         "cues_executed": figures.executed,
         "onset_error_ms": figures.as_dict(),
         "timing": result.timing,
+        "onset_source": result.onset_source if figures.reported else None,
     }
 
 

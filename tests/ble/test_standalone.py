@@ -123,10 +123,19 @@ async def test_a_hub_in_this_process_plays_cues_on_the_sim_process(sim_process: 
     assert code == 0
     assert "Hello" in stderr  # -v logs what the wearable received, readably
     lines = [json.loads(line) for line in sim_process.trace.read_text().splitlines()]
-    assert [(line["kind"], line["cue_id"], line["cue"]) for line in lines] == [
-        ("executed", 1, "inhale")
-    ]
-    assert isinstance(lines[0]["t"], float)
+    executed_lines = [line for line in lines if line["kind"] == "executed"]
+    assert [(line["cue_id"], line["cue"]) for line in executed_lines] == [(1, "inhale")]
+    (played,) = executed_lines
+    assert isinstance(played["t"], float)
+    assert isinstance(played["meant"], float)
+    assert played["device"].startswith("BackStretch-SIM-")
+    # The connection that ended left a line with what crossed it.
+    (link,) = [line for line in lines if line["kind"] == "link"]
+    assert link["device"] == played["device"]
+    assert link["model"] == "jitter"
+    assert link["to_device"] > 0
+    assert link["from_device"] > 0
+    assert link["since"] < played["t"] < link["t"]
 
 
 async def test_a_hub_killed_while_connected_does_not_lock_out_the_next(

@@ -226,8 +226,9 @@ async def test_a_clock_that_jumps_is_noticed_and_the_cues_reloaded() -> None:
             await hub.close()
         played = [p.cue_id for p in radio.wearables[0].trace]
     assert result.status is SessionState.COMPLETED
-    # The jump made one held cue due at once (it played early) and the others late: the
-    # device skipped those, the hub saw it, re-synced and loaded them again. None is lost.
+    # The jump made the held cues late in the device's new time: it skipped them. The hub
+    # saw it, re-synced and loaded them again; the one due at that very moment it had
+    # played at once (a round trip late). None is lost.
     assert sorted(played) == [cue.cue_id for cue in result.planned]
 
 

@@ -38,9 +38,12 @@ def test_a_session_writes_the_trace_and_a_summary_that_agree(
         "cues_executed",
         "onset_error_ms",
         "timing",
+        "onset_source",
     }
     assert summary["status"] == "completed"
     assert summary["timing"] == "device-timed"
+    # In process, the figures are the simulated motors' own starts.
+    assert summary["onset_source"] == "simulated motor"
     assert summary["routine"] == "one-minute-back"
     rows = [json.loads(line) for line in trace.read_text().splitlines()]
     planned = [row for row in rows if row["kind"] == "planned"]

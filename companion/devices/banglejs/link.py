@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import math
+import random
 from collections.abc import Sequence
 from typing import Any, TypeGuard
 
@@ -38,6 +39,8 @@ from companion.devices.banglejs.console import (
 )
 from companion.devices.banglejs.patterns import pattern_table
 from companion.devices.capabilities import Capabilities, Timing
+from companion.devices.clock_sync import POLICIES, PingPlanner
+from companion.devices.host_timing import sleep_until
 from companion.devices.link import Delivery, LinkStatus, TimedCue
 from companion.devices.supervised import SupervisedLink
 from companion.errors import DeviceError, PermanentLinkError
@@ -51,11 +54,17 @@ PROFILE = "banglejs"
 # Bumped whenever player.js changes, so a watch running an older one gets the new one.
 PLAYER_VERSION = "bs3"
 
-SYNC_BURST = 16
-RESYNC_BURST = 4
 REPLY_TIMEOUT_S = 2.0
-SESSION_PING_S = 0.5
-CLOCK_WINDOW = 240
+# While a session runs, the link looks this often whether a ping is due.
+CHECK_S = 0.5
+CLOCK_WINDOW = 256
+# An aimed ping waits at most this long for its connection event (else it leaves now).
+AIM_WAIT_S = 1.0
+# Cues the watch holds are sent again when a better clock estimate moves their deadlines
+# this far (the player replaces a cue's timer by id, so nothing is cleared).
+REFINE_US = 150
+REFINE_EVERY_S = 1.0
+REFINE_MARGIN_S = 0.6
 # The watch says its battery level only when asked: at connect, then this often.
 BATTERY_EVERY_S = 300.0
 # In immediate delivery, ask the watch things (a ping, the battery) only this far from a cue.
@@ -85,7 +94,15 @@ class BangleLink(SupervisedLink):
         self._reader = ConsoleReader()
         self._battery_at = -math.inf
         self._estimator = ClockEstimator(window=CLOCK_WINDOW)
-        self._last_ping = 0.0
+        self._planner = PingPlanner(
+            POLICIES[self.options.ping_policy],
+            self._estimator,
+            random.Random(self._rng.random()),
+        )
+        # The watch deadline (seconds, as sent) each held cue was loaded with.
+        self._loaded_at: dict[int, float] = {}
+        self._last_refine = -math.inf
+        self.refinements = 0
         self._tag = 0
         self._answers: dict[tuple[str, int], asyncio.Future[tuple[dict[str, Any], float]]] = {}
         self._version: asyncio.Future[dict[str, Any]] | None = None
@@ -149,6 +166,8 @@ class BangleLink(SupervisedLink):
 
     async def set_up(self, client: BleakClient, *, first: bool) -> None:
         self._reader = ConsoleReader()
+        # A new connection has its own connection events.
+        self._estimator.new_link()
         # Writes go in chunks of one ATT payload (20 bytes at the default MTU).
         self._chunk = max(20, client.mtu_size - 3)
         if NUS_SERVICE_UUID not in {s.uuid for s in client.services}:
@@ -162,7 +181,8 @@ class BangleLink(SupervisedLink):
             if running is None and not first:
                 log.info("%s was reset: uploading the player again", self.describe())
             await self._install()
-        await self._sync(SYNC_BURST if first else RESYNC_BURST)
+        policy = self._planner.policy
+        await self._sync(policy.burst if first else policy.resync_burst)
         await self._query_battery()
         quality = self._estimator.quality(self._clock())
         log.info(
@@ -222,16 +242,23 @@ class BangleLink(SupervisedLink):
             raise DeviceError(f"{self.describe()} runs player {answer.get('v')!r} after upload")
 
     def _reload(self) -> None:
-        """Take back what the watch held, to load it again."""
+        """Take back what the watch holds, to load it again. A cue whose moment has passed
+        stays: it was played, and its report may still be on its way."""
         now = self._clock()
         held = [cue for cue in self._loaded.values() if cue.deadline > now]
         self._pending = sorted([*held, *self._pending], key=lambda cue: cue.deadline)
-        self._loaded.clear()
+        self._loaded = {i: c for i, c in self._loaded.items() if c.deadline <= now}
+        self._loaded_at = {i: t for i, t in self._loaded_at.items() if i in self._loaded}
 
     async def _sync(self, pings: int) -> None:
         for _ in range(pings):
             tag = self._next_tag()
-            sent = self._last_ping = self._clock()
+            now = self._clock()
+            at = self._planner.send_at(now)
+            if at - now <= AIM_WAIT_S:
+                await sleep_until(at, self._clock)
+            sent = self._clock()
+            self._planner.sent(sent)
             try:
                 answer, received = await self._ask("y", tag, f"BS.y({tag})")
             except TimeoutError:
@@ -240,7 +267,9 @@ class BangleLink(SupervisedLink):
             watch_t = answer.get("t")
             if not _is_number(watch_t):
                 continue
-            verdict = self._estimator.add(sent, round(watch_t * 1_000_000), received)
+            watch_us = round(watch_t * 1_000_000)
+            verdict = self._estimator.add(sent, watch_us, received)
+            self._planner.answered(watch_us)
             if verdict is SampleVerdict.CLOCK_JUMP:
                 log.warning("%s: the watch clock was set; clock sync restarted", self.describe())
                 # Held cues play on relative timers, but any loaded after the jump was
@@ -285,15 +314,36 @@ class BangleLink(SupervisedLink):
             await self._check_player()
         busy = bool(self._pending or self._loaded)
         quiet = self._quiet(now)
-        if (self._resync_now or self._estimator.needs_resync(now)) and quiet:
+        if self._resync_now and quiet:
             self._resync_now = False
-            await self._sync(RESYNC_BURST)
-        elif busy and quiet and now - self._last_ping >= SESSION_PING_S:
+            await self._sync(self._planner.policy.resync_burst)
+        elif quiet and self._planner.due(now, busy=busy):
             await self._sync(1)
         if quiet and now - self._battery_at >= BATTERY_EVERY_S:
             await self._query_battery()
+        if self.options.delivery is Delivery.SCHEDULED:
+            self._refine(self._clock())
         wait = await self._load()
-        return min(wait, SESSION_PING_S) if self._pending or self._loaded else wait
+        return min(wait, CHECK_S) if self._pending or self._loaded else wait
+
+    def _refine(self, now: float) -> None:
+        """Send again what the watch holds when a better clock estimate moved its deadlines
+        (the player replaces a cue by id), unless a cue is due too soon to touch."""
+        if not self._loaded or now - self._last_refine < REFINE_EVERY_S:
+            return
+        held = [cue for cue in self._loaded.values() if cue.deadline > now]
+        if not held or min(cue.deadline for cue in held) - now < REFINE_MARGIN_S:
+            return
+        self._last_refine = now
+        moves = [
+            abs(self._estimator.to_device_us(cue.deadline) / 1e6 - self._loaded_at[cue.cue_id])
+            for cue in held
+            if cue.cue_id in self._loaded_at
+        ]
+        if max(moves, default=0.0) * 1_000_000 < REFINE_US:
+            return
+        self.refinements += 1
+        self._reload()
 
     def _quiet(self, now: float) -> bool:
         """Can the link spend a round trip now? Always when the watch holds the cues; in
@@ -331,6 +381,7 @@ class BangleLink(SupervisedLink):
             await self._run(f"BS.q({json.dumps(entries, separators=(',', ':'))})")
             del self._pending[: len(batch)]
             self._loaded.update((cue.cue_id, cue) for cue in batch)
+            self._loaded_at.update((int(entry[0]), float(entry[1])) for entry in entries)
             batch = [cue for cue in self._pending if cue.deadline <= horizon][:BATCH]
         if self._pending:
             lead = 0.0 if immediate else self.options.horizon_s
@@ -389,6 +440,8 @@ class BangleLink(SupervisedLink):
 
     def _on_notify(self, _sender: object, data: bytearray) -> None:
         received = self._clock()
+        # On BLE every notification arrives at a connection event: the lattice shows.
+        self._estimator.observe_arrival(received)
         for message in self._reader.feed(bytes(data)):
             self._on_message(message, received)
 
@@ -420,6 +473,7 @@ class BangleLink(SupervisedLink):
         t = self._estimator.to_hub(round(watch_t * 1_000_000))
         self._publish(CueExecuted(device_id=self.id, cue_id=cue_id, t=t))
         if abs(t - cue.deadline) > SUSPECT_ONSET_S:
+            self._estimator.expect_jump()
             self._resync_now = True
             self._wake.set()
 
@@ -432,6 +486,7 @@ class BangleLink(SupervisedLink):
             return
         if cue.deadline > self._clock() + SUSPECT_ONSET_S:
             self._pending = sorted([cue, *self._pending], key=lambda c: c.deadline)
+            self._estimator.expect_jump()
             self._resync_now = True
             self._wake.set()
         else:

@@ -30,6 +30,7 @@ from bleak.exc import BleakError
 import firmware_protocol as fp
 from companion.clocks import Clock
 from companion.devices.capabilities import Capabilities, Timing
+from companion.devices.clock_sync import POLICIES, PingPlanner
 from companion.devices.host_timing import sleep_until
 from companion.devices.link import Delivery, DeviceLink, LinkStatus, TimedCue
 from companion.devices.link_options import LinkOptions
@@ -45,20 +46,25 @@ from firmware_protocol.messages import BATTERY_UNKNOWN
 log = logging.getLogger(__name__)
 
 
-# Pings at connect; the estimator keeps the ones with the smallest round trip.
-SYNC_BURST = 16
-RESYNC_BURST = 4
 PONG_TIMEOUT_S = 1.0
 REPLY_TIMEOUT_S = 3.0
-# During a scheduled session, one more ping this often: the more samples, the tighter the
-# clock estimate (a link's legs jitter independently; the quickest ones tell the truth).
-SESSION_PING_S = 0.5
+# While a session runs, the link looks this often whether a ping is due.
+CHECK_S = 0.5
 # In immediate delivery, re-sync only when the next cue is at least this far away.
 IMMEDIATE_PING_GAP_S = 1.0
-# Samples the clock estimator keeps: two minutes of session pings at 0.5 s.
-CLOCK_WINDOW = 240
+# Samples the clock estimator keeps.
+CLOCK_WINDOW = 256
+# An aimed ping waits at most this long for its connection event (else it leaves now).
+AIM_WAIT_S = 1.0
+# Cues the device holds are loaded again when a better clock estimate moves their device
+# deadlines this far, as long as none of them is due within the reload margin.
+REFINE_US = 150
+REFINE_EVERY_S = 1.0
+RELOAD_MARGIN_S = 0.6
 # A cue reported this far from its deadline means our clock estimate is wrong: re-sync now.
 SUSPECT_ONSET_S = 0.05
+# A cue the device skipped that was due at most this long ago is played at once instead.
+LATE_PLAY_S = 0.25
 # What the native protocol promises before the device has told us more (SPEC.md).
 PROFILE = "native"
 _PULSE_MS = (10, 2550)
@@ -99,7 +105,11 @@ class NativeLink(DeviceLink):
         self._capabilities: fp.Capabilities | None = None
         self._battery: int | None = None
         self._estimator = ClockEstimator(window=CLOCK_WINDOW)
-        self._last_ping = 0.0
+        self._planner = PingPlanner(
+            POLICIES[self.options.ping_policy],
+            self._estimator,
+            random.Random((rng or random.Random()).random()),
+        )
         self._seq = 0
         self._reassembler = fp.Reassembler()
         self._fragmenters: dict[str, fp.Fragmenter] = {}
@@ -109,14 +119,20 @@ class NativeLink(DeviceLink):
         self._capabilities_reply: asyncio.Future[fp.Capabilities] | None = None
         self._pongs: dict[int, asyncio.Future[tuple[fp.TimeSyncPong, float]]] = {}
         # The schedule: cues not yet handed to the device (scheduled) or not yet written
-        # (immediate); and the cues the device holds, by id.
+        # (immediate); and the cues the device holds, by id, with the device deadline each
+        # was loaded with.
         self._pending: list[TimedCue] = []
         self._loaded: dict[int, TimedCue] = {}
+        self._loaded_us: dict[int, int] = {}
+        self._last_refine = -math.inf
+        self.refinements = 0
         # What the engine asked for since the task last ran; the task sends the messages.
         self._clear_needed = False
         self._pause_needed = False
         self._stop_needed = False
         self._alerts: list[str] = []
+        # Cues the device skipped at their moment because its clock moved: play them now.
+        self._play_now: list[TimedCue] = []
         self._resync_now = False
         # The highest cue id loaded since the last Clear or Abort (the device's rule).
         self._highest_id: int | None = None
@@ -225,8 +241,9 @@ class NativeLink(DeviceLink):
 
     async def _open(self, *, first: bool) -> None:
         self._disconnected.clear()
-        # A new connection restarts transfer ids in both directions.
+        # A new connection restarts transfer ids in both directions, and its own events.
         self._reassembler = fp.Reassembler()
+        self._estimator.new_link()
         client = BleakClient(
             self._device,
             disconnected_callback=lambda _client: self._disconnected.set(),
@@ -263,7 +280,8 @@ class NativeLink(DeviceLink):
         for table in fp.pattern_table_messages(self._capabilities, first_seq=self._next_seq()):
             self._seq = table.seq
             await self._request(table)
-        await self._sync(SYNC_BURST if first else RESYNC_BURST)
+        policy = self._planner.policy
+        await self._sync(policy.burst if first else policy.resync_burst)
         status = await self._request(fp.RequestStatus(seq=self._next_seq()))
         self._device_state = status.state
         if not first:
@@ -276,9 +294,13 @@ class NativeLink(DeviceLink):
         )
 
     def _reload(self) -> None:
-        """Take back what the device holds, to load it again (after a Clear)."""
-        self._pending = sorted([*self._loaded.values(), *self._pending], key=lambda c: c.deadline)
-        self._loaded.clear()
+        """Take back what the device holds, to load it again (after a Clear). A cue whose
+        moment has passed stays: it was played, and its report may still be on its way."""
+        now = self._clock()
+        held = [cue for cue in self._loaded.values() if cue.deadline > now]
+        self._pending = sorted([*held, *self._pending], key=lambda c: c.deadline)
+        self._loaded = {i: c for i, c in self._loaded.items() if c.deadline <= now}
+        self._loaded_us = {i: us for i, us in self._loaded_us.items() if i in self._loaded}
 
     def _reconcile(self, status: fp.Status) -> None:
         """After a reconnect: does the device still hold what we loaded? If not, reload."""
@@ -288,6 +310,7 @@ class NativeLink(DeviceLink):
         # were played during the drop (their reports went nowhere).
         seen_at = self._clock() - self._estimator.quality(self._clock()).min_rtt_s / 2
         self._loaded = {i: c for i, c in self._loaded.items() if c.deadline > seen_at}
+        self._loaded_us = {i: us for i, us in self._loaded_us.items() if i in self._loaded}
         held = caps.cue_buffer_size - status.free_cue_slots
         if held == len(self._loaded):
             return
@@ -301,9 +324,15 @@ class NativeLink(DeviceLink):
         self._clear_needed = True
 
     async def _sync(self, pings: int) -> None:
-        """Ping the device `pings` times, feeding the clock estimator."""
+        """Ping the device `pings` times, feeding the clock estimator; each ping leaves when
+        the planner says (just ahead of a connection event, where there are events)."""
         for _ in range(pings):
-            sent = self._last_ping = self._clock()
+            now = self._clock()
+            at = self._planner.send_at(now)
+            if at - now <= AIM_WAIT_S:
+                await sleep_until(at, self._clock)
+            sent = self._clock()
+            self._planner.sent(sent)
             ping = fp.TimeSyncPing.at(sent, seq=self._next_seq())
             future: asyncio.Future[tuple[fp.TimeSyncPong, float]] = (
                 asyncio.get_running_loop().create_future()
@@ -317,7 +346,9 @@ class NativeLink(DeviceLink):
                 continue
             finally:
                 self._pongs.pop(ping.hub_timestamp_us, None)
-            if self._estimator.add_pong(pong, received) is SampleVerdict.CLOCK_JUMP:
+            verdict = self._estimator.add_pong(pong, received)
+            self._planner.answered(pong.device_time_us)
+            if verdict is SampleVerdict.CLOCK_JUMP:
                 log.warning("%s: the device clock jumped; clock sync restarted", self.describe())
                 # Deadlines already on the device were in its old time: load them again.
                 self._reload()
@@ -352,6 +383,7 @@ class NativeLink(DeviceLink):
         if self._stop_needed:
             self._stop_needed = False
             self._loaded.clear()
+            self._loaded_us.clear()
             await self._send(fp.Abort(seq=self._next_seq()))
         if self._pause_needed:
             # Stop the motor at once, then drop what it holds: the engine re-plans.
@@ -362,21 +394,56 @@ class NativeLink(DeviceLink):
         if self._clear_needed:
             self._clear_needed = False
             self._loaded.clear()
+            self._loaded_us.clear()
             await self._send(fp.Clear(seq=self._next_seq()))
+        while self._play_now:
+            cue = self._play_now.pop(0)
+            self._loaded[cue.cue_id] = cue
+            pattern_id = fp.pattern_id(cue.pattern)
+            await self._send(
+                fp.CueNow(seq=self._next_seq(), cue_id=cue.cue_id, pattern_id=pattern_id)
+            )
         while self._alerts:
             pattern = fp.pattern_id(self._alerts.pop(0))
             # Alerts use cue id 0xFFFF, which no plan reaches.
             await self._send(fp.CueNow(seq=self._next_seq(), cue_id=0xFFFF, pattern_id=pattern))
-        if (self._resync_now or self._estimator.needs_resync(now)) and self._can_ping(now):
-            self._resync_now = False
-            await self._sync(RESYNC_BURST)
+        busy = bool(self._pending or self._loaded)
+        if self._can_ping(now):
+            if self._resync_now:
+                self._resync_now = False
+                await self._sync(self._planner.policy.resync_burst)
+            elif self._planner.due(now, busy=busy):
+                await self._sync(1)
         if self.options.delivery is Delivery.IMMEDIATE:
             # No extra pings here: a round trip would hold up the next "cue now".
             return await self._deliver_immediate()
-        if (self._pending or self._loaded) and now - self._last_ping >= SESSION_PING_S:
-            await self._sync(1)
+        self._refine(self._clock())
         wait = await self._deliver_scheduled()
-        return min(wait, SESSION_PING_S) if self._pending or self._loaded else wait
+        return min(wait, CHECK_S) if busy else wait
+
+    def _refine(self, now: float) -> None:
+        """Load again what the device holds when a better clock estimate moved its
+        deadlines (a young estimate, drift measured at last), unless a cue is due too soon
+        to risk the moment between the Clear and the reload."""
+        if not self._loaded or now - self._last_refine < REFINE_EVERY_S:
+            return
+        held = [cue for cue in self._loaded.values() if cue.deadline > now]
+        margin = max(RELOAD_MARGIN_S, 8 * self._estimator.quality(now).min_rtt_s)
+        if not held or min(cue.deadline for cue in held) - now < margin:
+            return
+        self._last_refine = now
+        moves = [
+            abs(self._estimator.to_device_us(cue.deadline) - self._loaded_us[cue.cue_id])
+            for cue in held
+            if cue.cue_id in self._loaded_us
+        ]
+        moved = max(moves, default=0)
+        if moved < REFINE_US:
+            return
+        log.debug("%s: clock estimate moved %d us; loading held cues again", self.describe(), moved)
+        self.refinements += 1
+        # Reloading ids the device already took clears it first (`_deliver_scheduled`).
+        self._reload()
 
     def _can_ping(self, now: float) -> bool:
         """Pings take round trips: in immediate delivery, only while no cue is near."""
@@ -389,6 +456,7 @@ class NativeLink(DeviceLink):
         # Forget cues whose moment is well past (their reports may have been lost).
         for cue_id in [i for i, c in self._loaded.items() if c.deadline < now - 2.0]:
             del self._loaded[cue_id]
+            self._loaded_us.pop(cue_id, None)
         caps = self._capabilities
         assert caps is not None
         per_batch = max(1, (caps.max_message_size - LOAD_CUES_OVERHEAD) // CUE_ENTRY_SIZE)
@@ -426,6 +494,7 @@ class NativeLink(DeviceLink):
             # mid-way, what was not sent is still pending for the next connection.
             del self._pending[: len(batch)]
             self._loaded.update((cue.cue_id, cue) for cue in batch if cue.deadline >= now)
+            self._loaded_us.update((entry.cue_id, entry.deadline_us) for entry in entries)
         if loaded_any:
             await self._arm_device()
         if self._pending:
@@ -509,6 +578,8 @@ class NativeLink(DeviceLink):
 
     def _on_notify(self, _sender: object, data: bytearray) -> None:
         received = self._clock()
+        # On BLE every notification arrives at a connection event: the lattice shows.
+        self._estimator.observe_arrival(received)
         try:
             frame = self._reassembler.feed(bytes(data), received)
             if frame is None:
@@ -534,20 +605,29 @@ class NativeLink(DeviceLink):
 
     def _on_executed(self, message: fp.CueExecuted) -> None:
         cue = self._loaded.pop(message.cue_id, None)
+        self._loaded_us.pop(message.cue_id, None)
         if cue is None:
             return
         if message.outcome is fp.CueOutcome.SKIPPED:
-            if cue.deadline > self._clock() + SUSPECT_ONSET_S:
+            now = self._clock()
+            if cue.deadline > now + SUSPECT_ONSET_S:
                 # The device thinks it is late for a cue we think is still to come: its
                 # clock moved. Keep the cue, re-sync now, and load it again.
                 bisect.insort(self._pending, cue, key=lambda c: c.deadline)
-                self._resync_now = True
-                self._wake.set()
+            elif cue.deadline > now - LATE_PLAY_S:
+                # One due about now: better a round trip late than lost.
+                self._play_now.append(cue)
+            else:
+                return
+            self._estimator.expect_jump()
+            self._resync_now = True
+            self._wake.set()
             return
         t = self._estimator.to_hub(message.device_time_us)
         self._publish(CueExecuted(device_id=self.id, cue_id=message.cue_id, t=t))
         if abs(t - cue.deadline) > SUSPECT_ONSET_S:
             # Far off in our estimate of its clock: the clock jumped, or we drifted.
+            self._estimator.expect_jump()
             self._resync_now = True
             self._wake.set()
 

@@ -1,0 +1,91 @@
+"""When links ping (companion.devices.clock_sync), on synthetic links and a virtual clock."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from companion.devices.clock_sync import POLICIES, PingPlanner
+from companion.devices.link_options import LinkOptions
+from firmware_protocol import ClockEstimator
+from tests.protocol.links import EventLink, JitterLink
+
+
+def run(
+    policy: str, link: EventLink | JitterLink, seconds: float, seed: int = 1
+) -> tuple[PingPlanner, ClockEstimator, float]:
+    """A session's worth of pinging on a virtual clock: the burst, then whenever due."""
+    estimator = ClockEstimator()
+    planner = PingPlanner(POLICIES[policy], estimator, random.Random(seed))
+    now = link.hub_start
+
+    def ping() -> None:
+        nonlocal now
+        sent = planner.send_at(now)
+        planner.sent(sent)
+        send, device_us, received = link.round_trip(sent)
+        estimator.add(send, device_us, received)
+        planner.answered(device_us)
+        now = received + 0.001
+
+    for _ in range(planner.policy.burst):
+        ping()
+    end = now + seconds
+    while now < end:
+        if planner.due(now, busy=True):
+            ping()
+        now += 0.05
+    return planner, estimator, now
+
+
+def test_the_adaptive_policy_pings_far_less_on_ble_for_the_same_error() -> None:
+    errors = {}
+    pings = {}
+    for policy in ("dense", "adaptive"):
+        link = EventLink(random.Random(3))
+        planner, estimator, now = run(policy, link, 70.0)
+        pings[policy] = planner.pings
+        errors[policy] = abs(estimator.to_device_us(now + 8.0) - link.device_us(now + 8.0))
+    assert pings["adaptive"] <= pings["dense"] / 3
+    assert errors["adaptive"] < 1000
+    assert errors["dense"] < 1000
+
+
+def test_over_a_loose_link_adaptive_pings_as_often_as_dense() -> None:
+    dense, _, _ = run("dense", JitterLink(random.Random(4)), 30.0)
+    adaptive, _, _ = run("adaptive", JitterLink(random.Random(4)), 30.0)
+    assert adaptive.pings >= 0.8 * dense.pings
+
+
+def test_aimed_pings_follow_the_edge_of_their_event() -> None:
+    link = EventLink(random.Random(5), stack_jitter_s=0.0002)
+    planner, estimator, _ = run("adaptive", link, 60.0)
+    assert estimator.lattice is not None
+    assert planner.aimed > 10
+    # About three in four cross at the event they aim at: the lead sits at the edge.
+    assert 0.5 <= planner.crossed / planner.aimed <= 0.95
+
+
+def test_a_suspect_sample_asks_for_a_ping_at_once() -> None:
+    link = EventLink(random.Random(6))
+    planner, estimator, now = run("sparse", link, 10.0)
+    planner.sent(now)
+    link.jump_us = 500_000
+    send, device_us, received = link.round_trip(now + 0.1)
+    estimator.add(send, device_us, received)
+    assert estimator.suspect
+    assert planner.due(received, busy=False)
+
+
+def test_without_a_session_only_a_stale_estimate_asks_for_pings() -> None:
+    link = EventLink(random.Random(7))
+    planner, estimator, now = run("adaptive", link, 5.0)
+    planner.sent(now)
+    assert not planner.due(now + 1.0, busy=False)
+    assert planner.due(now + estimator.max_age_s + 1.0, busy=False)
+
+
+def test_an_unknown_policy_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="adaptive, dense, sparse"):
+        LinkOptions(ping_policy="often")
