@@ -39,12 +39,22 @@ let buzzing = Promise.resolve();
 let screen = [];
 let line = "";
 
+// Espruino runs a timer off its real-time clock when the time comes, not on a 1 ms tick
+// as Node.js does (which also fires a millisecond or more late): wake this early, then
+// wait on the clock for the exact moment. Only this process waits, never the hub.
+const SPIN_MS = 2;
+
 function after(ms, fn) {
   // The watch's timers run on its crystal: a fast crystal fires early in host time.
+  const delay = Math.max(0, ms) / RATE;
+  const due = host() + delay / 1000;
   const handle = setTimeout(() => {
     timers.delete(handle);
+    while (host() < due) {
+      // the last moment, on the clock
+    }
     run(fn);
-  }, Math.max(0, ms) / RATE);
+  }, Math.max(0, delay - SPIN_MS));
   timers.add(handle);
   return handle;
 }
