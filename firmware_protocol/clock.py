@@ -53,11 +53,16 @@ MIN_FIT_SAMPLES: Final = 4
 REPLY_EXTRA_S: Final = 230e-6
 # How often (in samples) the connection-event lattice is looked for, or checked again.
 _LATTICE_EVERY = 8
+# No drift is measured better than this much error over the span of its samples.
+_SYSTEMATIC_S = float(__import__("os").environ.get("SYSTEMATIC", "0.001"))
 # The stretches of most recent samples the offset may be taken from.
 _RECENT_COUNTS = (64, 32)
 _RECENT_SPANS_S = (30.0, 10.0)
 # Samples a recent stretch needs on each leg to stand for the offset.
 _MIN_WINDOW = 16
+# The paired fit is taken only when it expects less than this share of the envelopes'
+# error: its midpoints' scatter understates its error where the legs vary apart.
+_PAIRED_EDGE = 0.5
 # Fits are judged by the error they expect this long after the newest sample.
 _JUDGED_AHEAD_S = 4.0
 # Arrivals of other messages kept for finding the lattice.
@@ -361,26 +366,37 @@ class ClockEstimator:
         if paired is not None:
             fits.append(paired)
         ahead = self._samples[-1].hub_recv + _JUDGED_AHEAD_S
-        return min(fits, key=lambda fit: _uncertainty(fit, ahead))
+        envelope = fits[0]
+        if paired is not None and _uncertainty(paired, ahead) < _PAIRED_EDGE * _uncertainty(
+            envelope, ahead
+        ):
+            return paired
+        return envelope
 
-    def _blend(self, data: tuple[float, float] | None) -> tuple[float, float, float]:
+    def _blend(
+        self, data: tuple[float, float] | None, span: float = math.inf
+    ) -> tuple[float, float, float]:
         """A measured drift and its error against the crystal prior, by their variances:
-        the drift, its error, and the weight the measurement got."""
+        the drift, its error, and the weight the measurement got. Over a `span` of seconds
+        no drift is known better than a systematic error (a lattice period slightly off,
+        aims still converging, a stack slower for a while) spread over it."""
         prior, prior_sigma = self._prior
         if data is None:
             return prior, prior_sigma, 0.0
         slope, sigma = data
+        sigma = max(sigma, _SYSTEMATIC_S / span) if span > 0 else prior_sigma
         weight = prior_sigma**2 / (prior_sigma**2 + sigma**2)
         blended_sigma = math.sqrt(1 / (1 / prior_sigma**2 + 1 / sigma**2))
         return prior + weight * (slope - prior), blended_sigma, weight
 
     def _envelope_fit(self, ref: SyncSample, pings: Side, pongs: Side, links: list[int]) -> _Fit:
         drift, drift_sigma, weight = self._blend(None)
+        span = max(x for x, _ in pings.points) - min(x for x, _ in pings.points)
         for _ in range(2):
             found = self._data_drift(pings, pongs, links, drift)
             if found is None:
                 break
-            drift, drift_sigma, weight = self._blend(found)
+            drift, drift_sigma, weight = self._blend(found, span)
         # The offset from the most recent stretch of samples that knows the newest time
         # best: all of them know it through the drift, whose error grows with the
         # distance; the latest few know it directly, less precisely.
@@ -388,6 +404,7 @@ class ClockEstimator:
         best: tuple[float, float, float, Bound, Bound] | None = None
         everything = len(pings.points)
         overall = 0.0
+        edge = self._edge() if pongs.above else None
         for start in _window_starts([x for x, _ in pings.points]):
             ups = [y - drift * x for x, y in pings.points if x >= start]
             downs = [y - drift * x for x, y in pongs.points if x >= start]
@@ -395,8 +412,14 @@ class ClockEstimator:
                 continue
             if not ups or not downs:
                 continue
-            upper = bound(ups, above=True)
             lower = bound(downs, above=pongs.above)
+            if edge is None:
+                upper = bound(ups, above=True)
+            else:
+                # With a lattice a ping's leg is the pong's point plus how long before its
+                # event it left: the ping leg's bound is the pong leg's plus the edge.
+                value, edge_sigma = edge
+                upper = Bound(lower.value + value - REPLY_EXTRA_S, lower.spacing, edge_sigma)
             sigma = math.hypot(upper.sigma, lower.sigma) / 2
             if best is None:
                 overall = sigma
@@ -460,7 +483,8 @@ class ClockEstimator:
         centre = statistics.fmean(xs)
         sxx = sum((x - centre) ** 2 for x in xs)
         if sxx > 0:
-            drift, drift_sigma, weight = self._blend((slope, max(sigma, 1e-7) / math.sqrt(sxx)))
+            measured = (slope, max(sigma, 1e-7) / math.sqrt(sxx))
+            drift, drift_sigma, weight = self._blend(measured)
         # The offset where the chosen samples are centred, on the blended drift.
         level = statistics.fmean(y - drift * x for x, y in chosen)
         return _Fit(
@@ -475,18 +499,54 @@ class ClockEstimator:
             data_weight=weight,
         )
 
+    def _edge(self) -> tuple[float, float] | None:
+        """The least time from the hub's send to the event a ping crosses at, as seen
+        against the quickest replies (`ping_lead_s` is that per sample), and its error.
+
+        Every ping crossed at its event, so the edge is at most the shortest lead. A ping
+        that crossed an interval after some event it left less than an interval before
+        missed that event: the edge is more than its lead less the interval. Aimed pings
+        close the two in; without a miss, the shortest lead is an upper end only, a spacing
+        of the leads above the edge where they are spread evenly (random pings).
+        """
+        leads: list[tuple[float, float]] = []
+        for s in self._samples:
+            lattice = self._lattices.get(s.link)
+            if lattice is not None:
+                lead = lattice.time(lattice.index(s.hub_recv) - 1) - s.hub_send
+                leads.append((lead, lattice.period_s))
+        if not leads:
+            return None
+        upper = min(lead for lead, _ in leads)
+        missed = [lead - period for lead, period in leads if upper > lead - period > 0]
+        if missed:
+            lower = max(missed)
+            return (upper + lower) / 2, (upper - lower) / math.sqrt(12)
+        period = max(period for _, period in leads)
+        spacing = period / (len(leads) + 1)
+        return max(0.0, upper - spacing), spacing
+
     def _data_drift(
         self, pings: Side, pongs: Side, links: list[int], drift: float
     ) -> tuple[float, float] | None:
         """The drift the samples alone say, and its standard error."""
         if not pongs.above:
             # Legs bounding from both sides: the max-margin line between the envelopes.
-            noise = math.hypot(
+            spacings = (
                 bound([y - drift * x for x, y in pings.points], above=True).spacing,
                 bound([y - drift * x for x, y in pongs.points], above=False).spacing,
             )
             reach = 20 * self._prior[1]
-            return widest_slope(pings, pongs, drift, reach, max(noise, 2e-5))
+            found = widest_slope(pings, pongs, drift, reach, max(math.hypot(*spacings), 2e-5))
+            if found is None:
+                return None
+            # The line rests on a few extreme samples at either end: each a spacing or so
+            # from its true bound, which tilts it by that over the span (the flatness of the
+            # optimum alone says less, on drawn legs).
+            xs = [x for x, _ in pings.points]
+            span = max(xs) - min(xs)
+            floor = 2 * sum(spacings) / span if span > 0 else math.inf
+            return found[0], max(found[1], floor)
         # With a lattice, the slope of each leg's floor: the pong leg's for each connection
         # on its own (its lattice's period error tilts its points, and adds to the slope's
         # error), and the ping leg's, whose quickest pings (aimed ones that just made their

@@ -7,7 +7,8 @@ once, so its leg is among the quickest and says the most (`firmware_protocol.clo
 
 Policies, picked with `LinkOptions.ping_policy` (the benchmark compares them):
 
-- `adaptive` (the default): a connect burst, then a ping whenever the error expected now
+- `adaptive` (the default): a connect burst (longer while the estimate is still loose: up
+  to 48 pings until the error expected is under 1 ms), then a ping whenever the error expected now
   (the offset's, and the drift's since the samples) exceeds the target, at least every
   `every_s` while a session runs. Over BLE, where aimed pings make each sample tight, the
   gaps grow as the drift gets known; over a link whose every sample is loose, it pings as
@@ -39,13 +40,26 @@ class PingPolicy:
     # With aimed pings the least gap grows with the estimate's age (this share of it): a
     # young estimate needs samples, an older one mostly time to show its drift.
     growth: float = 0.0
+    # At connect, the burst goes on while the error expected now is above this, up to
+    # `burst_max` pings: a link whose samples each say little needs more of them.
+    settle_s: float | None = None
+    burst_max: int = 0
 
 
 POLICIES: dict[str, PingPolicy] = {
     policy.name: policy
     for policy in (
         PingPolicy(
-            "adaptive", 16, 4, every_s=15.0, min_gap_s=0.5, target_s=0.00025, aim=True, growth=0.1
+            "adaptive",
+            16,
+            4,
+            every_s=15.0,
+            min_gap_s=0.5,
+            target_s=0.00025,
+            aim=True,
+            growth=0.1,
+            settle_s=0.001,
+            burst_max=48,
         ),
         PingPolicy("dense", 16, 4, every_s=0.5, min_gap_s=0.5, target_s=None, aim=False),
         PingPolicy("sparse", 8, 4, every_s=5.0, min_gap_s=5.0, target_s=None, aim=True),
@@ -53,11 +67,13 @@ POLICIES: dict[str, PingPolicy] = {
 }
 DEFAULT_POLICY = "adaptive"
 # An aimed ping is sent `lead` before the reply time of the event it aims at. The lead
-# follows the edge: a ping that crossed at its event lets the next one leave later, one that
-# missed (it waited an interval more) makes the next leave earlier. With these steps about
-# three in four cross, and those that do reached the radio within a fraction of a
-# millisecond of their event: the quickest ping leg there is. (One that missed is no loss:
-# its pong still bounds the offset from the other side.)
+# follows the edge: a ping that crossed at its event lets the next one leave later (by a
+# step that doubles while they keep crossing, so a lead far too long shrinks in a few
+# pings), one that missed (it waited an interval more) makes the next leave earlier and the
+# step small again. So most cross, and those that do reached the radio within a fraction
+# of a millisecond of their event: the quickest ping leg there is. A ping that waits at its
+# radio for long would be a tight sample far from the bound, and would pull the estimate;
+# one that missed is no loss: its pong still bounds the offset from the other side.
 LEAD_CLOSER_S = 0.0001
 LEAD_FURTHER_S = 0.0003
 # A lead of 0 would send the ping at the event's own reply time: never less than this.
@@ -79,6 +95,9 @@ class PingPlanner:
         self.aimed = 0
         self.crossed = 0
         self._lead: float | None = None
+        self._step = LEAD_CLOSER_S
+        # Whether an aimed ping has missed yet: only then is the lead known to be at the edge.
+        self._edge_found = False
         self._aimed_at: int | None = None
         self._first_ping: float | None = None
 
@@ -105,6 +124,25 @@ class PingPlanner:
         # The error expected now: the offset's own, and the drift's since the samples.
         loose = policy.target_s is not None and estimator.uncertainty_s(now) > policy.target_s
         return since >= policy.every_s or loose
+
+    def settled(self, now: float, pings: int) -> bool:
+        """At connect, after `pings` pings: good enough to start, or should the burst go on?
+
+        Not before the estimate is within `settle_s` and, when pings are aimed, the aim has
+        found the edge of its event (until then aimed pings wait at the radio, tight samples
+        away from the bound).
+        """
+        policy = self.policy
+        if policy.settle_s is None or pings >= policy.burst_max:
+            return True
+        estimator = self._estimator
+        aiming = policy.aim and estimator.lattice is not None
+        return (
+            estimator.synced
+            and not estimator.suspect
+            and estimator.uncertainty_s(now) <= policy.settle_s
+            and (self._edge_found or not aiming)
+        )
 
     def send_at(self, now: float) -> float:
         """When to send a ping wanted at `now`: `lead` ahead of a connection event's reply
@@ -146,6 +184,9 @@ class PingPlanner:
         stamped = estimator.to_hub(device_us)
         if stamped - lattice.time(aimed) < lattice.period_s / 2:
             self.crossed += 1
-            self._lead = max(LEAD_FLOOR_S, self._lead - LEAD_CLOSER_S)
+            self._lead = max(LEAD_FLOOR_S, self._lead - self._step)
+            self._step = min(2 * self._step, lattice.period_s / 4)
         else:
             self._lead += LEAD_FURTHER_S
+            self._step = LEAD_CLOSER_S
+            self._edge_found = True

@@ -1,8 +1,8 @@
 """Host-timed delivery: reaching a moment on the hub's clock as closely as the loop allows.
 
 asyncio's timer fires about 1 ms late at the median (DESIGN: "Timers have a floor"), so the
-last 2 ms are spent reading the clock instead: that blocks the loop for at most 2 ms, and
-only for a write that must leave at its moment (immediate delivery, a host-timed band).
+last 2 ms are spent reading the clock instead, yielding to the loop between reads so that
+another device's cue is never held up by this one's wait.
 """
 
 from __future__ import annotations
@@ -21,4 +21,4 @@ async def sleep_until(deadline: float, clock: Clock) -> None:
     if remaining > SPIN_S:
         await asyncio.sleep(remaining - SPIN_S)
     while clock() < deadline:
-        pass
+        await asyncio.sleep(0)

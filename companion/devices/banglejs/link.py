@@ -182,7 +182,11 @@ class BangleLink(SupervisedLink):
                 log.info("%s was reset: uploading the player again", self.describe())
             await self._install()
         policy = self._planner.policy
-        await self._sync(policy.burst if first else policy.resync_burst)
+        burst = policy.burst if first else policy.resync_burst
+        await self._sync(burst)
+        while not self._planner.settled(self._clock(), burst):
+            await self._sync(1)
+            burst += 1
         await self._query_battery()
         quality = self._estimator.quality(self._clock())
         log.info(

@@ -281,7 +281,11 @@ class NativeLink(DeviceLink):
             self._seq = table.seq
             await self._request(table)
         policy = self._planner.policy
-        await self._sync(policy.burst if first else policy.resync_burst)
+        burst = policy.burst if first else policy.resync_burst
+        await self._sync(burst)
+        while not self._planner.settled(self._clock(), burst):
+            await self._sync(1)
+            burst += 1
         status = await self._request(fp.RequestStatus(seq=self._next_seq()))
         self._device_state = status.state
         if not first:
