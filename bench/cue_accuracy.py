@@ -57,6 +57,7 @@ def load() -> list[float] | None:
 def session_command(mode: str, policy: str, trace: Path) -> list[str]:
     return [
         *backstretch(),
+        "-v",  # connects, drops and pauses in the session's log
         "session",
         ROUTINE,
         "--delivery",
@@ -69,11 +70,17 @@ def session_command(mode: str, policy: str, trace: Path) -> list[str]:
     ]
 
 
-def run(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+def run(command: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
+    """Run one session; its log goes to `log` (kept with the traces under --keep)."""
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    log.write_text(done.stderr)
     if done.returncode not in (0, 1) or not done.stdout.strip():
         raise SystemExit(f"session failed ({done.returncode}): {done.stderr.strip()}")
     summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if summary.get("status") != "completed":
+        # Say why at once: a session that did not complete is a finding, not noise.
+        last = done.stderr.strip().splitlines()[-3:]
+        print(f"# {summary.get('status')}: {' | '.join(last)}", file=sys.stderr)
     return summary
 
 
@@ -83,6 +90,7 @@ def one_session(
     """One session; its onsets (as dicts), messages per minute and the hub's own summary."""
     env = {**os.environ, "XDG_STATE_HOME": str(directory), "XDG_CONFIG_HOME": str(directory)}
     hub_trace = directory / f"hub-{link}-{mode}-{policy}-{index}.jsonl"
+    hub_log = hub_trace.with_suffix(".log")
     sim_options = [
         *LINKS[link],
         *FAULTS,
@@ -94,7 +102,9 @@ def one_session(
         args.profile,
     ]
     if args.in_process:
-        summary = run([*session_command(mode, policy, hub_trace), "--sim", *sim_options], env)
+        summary = run(
+            [*session_command(mode, policy, hub_trace), "--sim", *sim_options], env, hub_log
+        )
         lines = read_lines(hub_trace)
         found = onsets(lines, lines)
         messages = None
@@ -103,7 +113,7 @@ def one_session(
         with sim_process(sim_options, sim_trace, env) as sim:
             devices = [option for name in sim.names for option in ("--device", name)]
             command = [*session_command(mode, policy, hub_trace), "--adapter", sim.adapter]
-            summary = run([*command, *devices], env)
+            summary = run([*command, *devices], env, hub_log)
         simulated = read_lines(sim_trace)
         found = onsets(read_lines(hub_trace), simulated)
         messages = messages_per_minute(simulated)

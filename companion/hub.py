@@ -123,9 +123,16 @@ class Hub:
             self.links.remove(link)
         reason = "closed"
         if not task.cancelled() and task.exception() is not None:
-            reason = str(task.exception())
+            exc = task.exception()
+            reason = str(exc) or type(exc).__name__
             self.failures[link.id] = reason
-            log.error("wearable %s stopped for good: %s", link.status.name or link.id, reason)
+            log.error(
+                "wearable %s stopped for good: %s",
+                link.status.name or link.id,
+                reason,
+                # A permanent link error is the device's answer; anything else is our bug.
+                exc_info=None if isinstance(exc, PermanentLinkError) else exc,
+            )
             self.bus.publish(
                 DeviceLost(device_id=link.id, name=link.status.name, reason=reason, final=True)
             )

@@ -37,7 +37,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
-from firmware_protocol.envelope import Bound, Side, bound, slope_of_floor, widest_slope
+from firmware_protocol.envelope import (
+    Bound,
+    Side,
+    bound,
+    pooled,
+    slope_of_floor,
+    widest_slope,
+)
 from firmware_protocol.errors import ProtocolError
 from firmware_protocol.event_lattice import EventLattice, find_lattice
 from firmware_protocol.messages import TimeSyncPong
@@ -561,11 +568,7 @@ class ClockEstimator:
             if found is not None:
                 period_error = lattice.period_sigma_s / lattice.period_s
                 measured.append((found[0], math.hypot(found[1], period_error)))
-        if not measured:
-            return None
-        precision = sum(1 / sigma**2 for _, sigma in measured)
-        slope = sum(c / sigma**2 for c, sigma in measured) / precision
-        return slope, math.sqrt(1 / precision)
+        return pooled(measured)
 
     def _require_fit(self) -> _Fit:
         if self._fit is None:

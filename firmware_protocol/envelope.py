@@ -25,7 +25,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Bound", "Side", "bound", "slope_of_bounds", "widest_slope"]
+__all__ = ["Bound", "Side", "bound", "pooled", "slope_of_bounds", "widest_slope"]
 
 # What the spread of a floor's pairwise slopes is multiplied by to make its standard error.
 _FLOOR_CALIBRATION = 2.0
@@ -200,6 +200,20 @@ def slope_of_floor(points: Sequence[tuple[float, float]]) -> tuple[float, float]
     # Pairwise slopes share their points, so their spread over the square root of the
     # points understates the error: by about half, on drawn floors with a one-sided tail.
     return middle, _FLOOR_CALIBRATION * spread / math.sqrt(len(floor))
+
+
+def pooled(estimates: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """The inverse-variance mean of (value, standard error) estimates, and its error.
+
+    An estimate with an infinite or undefined error says nothing and is left out; one with
+    no error at all is taken as very precise rather than dividing by zero. None when
+    nothing is left (a fresh connection's floor can have too few pairs to say anything)."""
+    usable = [(value, max(sigma, 1e-12)) for value, sigma in estimates if math.isfinite(sigma)]
+    if not usable:
+        return None
+    precision = sum(1 / sigma**2 for _, sigma in usable)
+    value = sum(v / sigma**2 for v, sigma in usable) / precision
+    return value, math.sqrt(1 / precision)
 
 
 def _pairwise_slopes(points: Sequence[tuple[float, float]], apart: float) -> list[float]:

@@ -33,6 +33,17 @@ __all__ = ["SimulatedPeripheral"]
 logger = logging.getLogger(__name__)
 
 
+def _logged(handler: Callable[..., None]) -> Callable[..., None]:
+    # bumble swallows what an event handler raises; log it before it vanishes.
+    def wrapper(*args: object) -> None:
+        try:
+            handler(*args)
+        except Exception:
+            logger.exception("error in a simulated device's %s", handler.__name__)
+
+    return wrapper
+
+
 class SimulatedPeripheral:
     """One simulated device on a virtual link. Subclasses give its services and advertising."""
 
@@ -45,11 +56,13 @@ class SimulatedPeripheral:
         link: LocalLink,
         clock: Callable[[], float] = time.monotonic,
         on_pulse: Callable[[Pulse], None] | None = None,
+        *,
+        motor_spin_s: float = 0.0,
     ) -> None:
         self.options = options
         self.link = link
         self.host_clock = clock
-        self.motor = VirtualMotor(clock, 0.0, on_pulse)
+        self.motor = VirtualMotor(clock, motor_spin_s, on_pulse)
         rng = random.Random(options.seed)
         latency, jitter = options.latency_ms / 1000, options.jitter_ms / 1000
         # Separate generators per direction, so traffic one way cannot shift the other.
@@ -66,6 +79,7 @@ class SimulatedPeripheral:
         # Answers on their way when the link goes: they never arrive.
         self._in_flight: set[asyncio.Future[None]] = set()
         self.connections = 0
+        self.disconnections = 0
 
     # -- what a subclass gives -------------------------------------------------------
 
@@ -84,6 +98,9 @@ class SimulatedPeripheral:
 
     def link_changed(self, connected: bool) -> None:
         """Called when a central connects or the link goes."""
+
+    def mtu_changed(self, att_mtu: int) -> None:
+        """Called when the central and the device agreed on a new ATT MTU."""
 
     async def shut_down(self) -> None:
         """Called last by `stop`: release what the subclass holds."""
@@ -107,6 +124,15 @@ class SimulatedPeripheral:
     def connected(self) -> bool:
         return self._connection is not None
 
+    @property
+    def att_mtu(self) -> int:
+        """The connection's ATT MTU (the default 23 when not connected)."""
+        return self._connection.att_mtu if self._connection is not None else 23
+
+    @property
+    def advertising(self) -> bool:
+        return self._device is not None and self._device.is_advertising
+
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -120,7 +146,7 @@ class SimulatedPeripheral:
         self._device, self._controller = device, controller
         device.add_services(self.services())
         device.gatt_server.max_mtu = self.options.max_mtu
-        device.on(Device.EVENT_CONNECTION, self._on_connection)
+        device.on(Device.EVENT_CONNECTION, _logged(self._on_connection))
         await device.power_on()
         self._running = True
         loop = asyncio.get_running_loop()
@@ -188,12 +214,17 @@ class SimulatedPeripheral:
             return
         self._connection = connection
         self.connections += 1
-        connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
+        connection.on(connection.EVENT_DISCONNECTION, _logged(self._on_disconnection))
+        connection.on(
+            connection.EVENT_CONNECTION_ATT_MTU_UPDATE,
+            _logged(lambda: self.mtu_changed(connection.att_mtu)),
+        )
         self.link_changed(True)
         logger.info("%s connected to %s", self.name, connection.peer_address)
 
     def _on_disconnection(self, reason: int) -> None:
         self._connection = None
+        self.disconnections += 1
         self._rx.clear()
         self._tx.clear()
         for answer in self._in_flight:

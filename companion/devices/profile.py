@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 from bleak.backends.client import BaseBleakClient
 
@@ -17,6 +18,7 @@ from companion.devices.capabilities import Capabilities
 from companion.devices.link import DeviceLink
 from companion.devices.link_options import LinkOptions
 from companion.devices.sighting import Advert, Sighting
+from companion.devices.supervised import SupervisedLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,8 @@ class Profile(ABC):
     title: str
     # Said when a device was looked for and not heard, if this profile knows a likely why.
     not_found_hint: str = ""
+    # The link a device of this profile gets.
+    link: ClassVar[type[SupervisedLink]]
 
     @abstractmethod
     def recognises(self, advert: Advert) -> bool:
@@ -44,6 +48,13 @@ class Profile(ABC):
     def capabilities(self, options: LinkOptions) -> Capabilities:
         """What a device of this profile can do, before connecting."""
 
-    @abstractmethod
     def build(self, sighting: Sighting, context: LinkContext) -> DeviceLink:
         """A link to the device seen (not started: the hub runs it)."""
+        return self.link(
+            sighting.device,
+            name=sighting.advert.name,
+            backend=context.backend,
+            options=context.options,
+            clock=context.clock,
+            rssi=sighting.rssi,
+        )

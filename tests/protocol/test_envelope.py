@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 
 import pytest
 
-from firmware_protocol.envelope import Side, bound, slope_of_bounds, widest_slope
+from firmware_protocol.envelope import Side, bound, pooled, slope_of_bounds, widest_slope
 from firmware_protocol.event_lattice import find_lattice
 
 
@@ -86,3 +87,24 @@ def test_replies_on_a_lattice_show_its_interval(interval_ms: float) -> None:
     assert lattice is not None
     assert lattice.interval_s == pytest.approx(interval_ms / 1000)
     assert lattice.period_s == pytest.approx(period, rel=3e-5)
+
+
+def test_pooled_estimates_weigh_each_by_its_precision() -> None:
+    value, sigma = pooled([(1.0, 1.0), (4.0, 2.0)]) or (math.nan, math.nan)
+    # Weights 1 and 1/4: (1 + 1) / 1.25.
+    assert value == pytest.approx(1.6)
+    assert sigma == pytest.approx(math.sqrt(1 / 1.25))
+
+
+def test_an_estimate_that_says_nothing_is_left_out_rather_than_dividing_by_zero() -> None:
+    # A fresh connection's floor with too few pairs has an infinite error: alone it gave a
+    # precision of 0 and a ZeroDivisionError that ended the link (seen in the benchmark).
+    assert pooled([(3e-5, math.inf)]) is None
+    assert pooled([(3e-5, math.inf), (1e-5, 2e-6)]) == (pytest.approx(1e-5), pytest.approx(2e-6))
+    assert pooled([]) is None
+
+
+def test_an_estimate_without_error_dominates_without_dividing_by_zero() -> None:
+    found = pooled([(2.0, 0.0), (5.0, 1.0)])
+    assert found is not None
+    assert found[0] == pytest.approx(2.0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from companion.devices.banglejs.console import NUS_SERVICE_UUID
 from companion.devices.banglejs.link import CAPABILITIES, BangleLink
 from companion.devices.capabilities import Capabilities, Timing
-from companion.devices.link import Delivery, DeviceLink
+from companion.devices.link import Delivery
 from companion.devices.link_options import LinkOptions
-from companion.devices.profile import LinkContext, Profile
-from companion.devices.sighting import Advert, Sighting
+from companion.devices.profile import Profile
+from companion.devices.sighting import Advert
 
 __all__ = ["BANGLEJS"]
 
@@ -20,6 +20,7 @@ NAME_PREFIX = "Bangle.js"
 class BangleProfile(Profile):
     name = "banglejs"
     title = "Bangle.js (Espruino) watch, with an uploaded player"
+    link = BangleLink
     # Said once for every profile: a band held by a phone hides the same way.
     not_found_hint = (
         "a watch or band that a phone holds (Gadgetbridge, the Espruino Web IDE) does not "
@@ -42,16 +43,6 @@ class BangleProfile(Profile):
                 CAPABILITIES.intensity_levels,
             )
         return CAPABILITIES
-
-    def build(self, sighting: Sighting, context: LinkContext) -> DeviceLink:
-        return BangleLink(
-            sighting.device,
-            name=sighting.advert.name,
-            backend=context.backend,
-            options=context.options,
-            clock=context.clock,
-            rssi=sighting.rssi,
-        )
 
 
 BANGLEJS = BangleProfile()

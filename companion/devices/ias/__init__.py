@@ -8,10 +8,9 @@ from companion.devices.ias.link import (
     AlertLink,
     capabilities,
 )
-from companion.devices.link import DeviceLink
 from companion.devices.link_options import LinkOptions
-from companion.devices.profile import LinkContext, Profile
-from companion.devices.sighting import Advert, Sighting
+from companion.devices.profile import Profile
+from companion.devices.sighting import Advert
 
 __all__ = ["IAS"]
 
@@ -23,6 +22,7 @@ NAME_PREFIXES = ("InfiniTime", "Pinetime")
 class AlertProfile(Profile):
     name = "ias"
     title = "band with the Immediate Alert service (PineTime/InfiniTime), host-timed"
+    link = AlertLink
 
     def recognises(self, advert: Advert) -> bool:
         if IMMEDIATE_ALERT_SERVICE_UUID in advert.service_uuids:
@@ -32,16 +32,6 @@ class AlertProfile(Profile):
     def capabilities(self, options: LinkOptions) -> Capabilities:  # noqa: ARG002
         # Host-timed whatever the delivery asked; a battery service is known once connected.
         return capabilities(battery=False)
-
-    def build(self, sighting: Sighting, context: LinkContext) -> DeviceLink:
-        return AlertLink(
-            sighting.device,
-            name=sighting.advert.name,
-            backend=context.backend,
-            options=context.options,
-            clock=context.clock,
-            rssi=sighting.rssi,
-        )
 
 
 IAS = AlertProfile()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from companion.devices.capabilities import Capabilities, Timing
-from companion.devices.link import Delivery, DeviceLink
+from companion.devices.link import Delivery
 from companion.devices.link_options import LinkOptions
 from companion.devices.native.link import NativeLink
-from companion.devices.profile import LinkContext, Profile
-from companion.devices.sighting import Advert, Sighting
+from companion.devices.profile import Profile
+from companion.devices.sighting import Advert
 from firmware_protocol.gatt import SERVICE_UUID
 
 __all__ = ["NATIVE"]
@@ -16,6 +16,7 @@ __all__ = ["NATIVE"]
 class NativeProfile(Profile):
     name = "native"
     title = "backstretch protocol (reference firmware, simulator)"
+    link = NativeLink
 
     def recognises(self, advert: Advert) -> bool:
         # By the service UUID, never by name: real firmware cannot fit both in 31 bytes,
@@ -31,16 +32,6 @@ class NativeProfile(Profile):
             reports_battery=True,
             pulse_ms=(10, 2550),
             intensity_levels=255,
-        )
-
-    def build(self, sighting: Sighting, context: LinkContext) -> DeviceLink:
-        return NativeLink(
-            sighting.device,
-            name=sighting.advert.name,
-            backend=context.backend,
-            options=context.options,
-            clock=context.clock,
-            rssi=sighting.rssi,
         )
 
 

@@ -19,25 +19,18 @@ import contextlib
 import logging
 import math
 import random
-import time
 from collections.abc import Sequence
 
 from bleak import BleakClient
-from bleak.backends.client import BaseBleakClient
-from bleak.backends.device import BLEDevice
-from bleak.exc import BleakError
 
 import firmware_protocol as fp
-from companion.clocks import Clock
 from companion.devices.capabilities import Capabilities, Timing
 from companion.devices.clock_sync import POLICIES, PingPlanner
 from companion.devices.host_timing import sleep_until
-from companion.devices.link import Delivery, DeviceLink, LinkStatus, TimedCue
-from companion.devices.link_options import LinkOptions
-from companion.devices.serving import serve_rounds
-from companion.devices.supervisor import Supervisor
+from companion.devices.link import Delivery, LinkStatus, TimedCue
+from companion.devices.supervised import SupervisedLink
 from companion.errors import DeviceError, PermanentLinkError, TransientLinkError
-from companion.events import BatteryChanged, ButtonPressed, CueExecuted, EventSink
+from companion.events import BatteryChanged, ButtonPressed, CueExecuted
 from firmware_protocol import gatt
 from firmware_protocol.clock import ClockEstimator, SampleVerdict
 from firmware_protocol.codec import CUE_ENTRY_SIZE, LOAD_CUES_OVERHEAD
@@ -70,45 +63,18 @@ PROFILE = "native"
 _PULSE_MS = (10, 2550)
 
 
-class NativeLink(DeviceLink):
+class NativeLink(SupervisedLink):
     """A link to one wearable speaking the backstretch protocol."""
 
-    def __init__(
-        self,
-        device: BLEDevice | str,
-        *,
-        name: str = "",
-        backend: type[BaseBleakClient] | None = None,
-        options: LinkOptions | None = None,
-        clock: Clock = time.monotonic,
-        rng: random.Random | None = None,
-        rssi: int | None = None,
-    ) -> None:
-        self._device = device
-        self._address = device if isinstance(device, str) else device.address
-        self._name = name or (device.name if isinstance(device, BLEDevice) else "") or ""
-        self._backend = backend
-        self.options = options or LinkOptions()
-        self._clock = clock
-        # Signal strength as last heard advertising (BLE gives none while connected).
-        self._rssi = rssi
-        self._supervisor = Supervisor(
-            self,
-            device_id=self._address,
-            name=lambda: self._name,
-            profile=PROFILE,
-            options=self.options,
-            rng=rng,
-        )
-        self._client: BleakClient | None = None
-        self._publish: EventSink = lambda _event: None
+    profile = PROFILE
+
+    def prepare(self) -> None:
         self._capabilities: fp.Capabilities | None = None
-        self._battery: int | None = None
         self._estimator = ClockEstimator(window=CLOCK_WINDOW)
         self._planner = PingPlanner(
             POLICIES[self.options.ping_policy],
             self._estimator,
-            random.Random((rng or random.Random()).random()),
+            random.Random(self._rng.random()),
         )
         self._seq = 0
         self._reassembler = fp.Reassembler()
@@ -138,26 +104,13 @@ class NativeLink(DeviceLink):
         self._highest_id: int | None = None
         # Our mirror of the device's state, moved by what we send (firmware_protocol rules).
         self._device_state = fp.DeviceState.IDLE
-        self._wake = asyncio.Event()
-        self._disconnected = asyncio.Event()
-        self._closed = asyncio.Event()
 
     # -- engine-facing, non-blocking -------------------------------------------------
 
     @property
-    def id(self) -> str:
-        return self._address
-
-    @property
     def status(self) -> LinkStatus:
         quality = self._estimator.quality(self._clock()) if self._estimator.synced else None
-        return LinkStatus(
-            id=self._address,
-            name=self._name,
-            profile=PROFILE,
-            state=self._supervisor.state,
-            battery=self._battery,
-            rssi=self._rssi,
+        return self.link_status(
             clock_rtt_ms=round(quality.min_rtt_s * 1000, 2) if quality else None,
             clock_drift_ppm=round(quality.drift_ppm, 1) if quality else None,
         )
@@ -203,27 +156,10 @@ class NativeLink(DeviceLink):
 
     # -- the link's own task ---------------------------------------------------------
 
-    async def run(self, publish: EventSink) -> None:
-        self._publish = publish
-        await self._supervisor.run(publish)
-
-    @property
-    def failure(self) -> str | None:
-        return self._supervisor.failure
-
-    async def close(self) -> None:
-        self._closed.set()
-        self._supervisor.close()
-        client = self._client
-        if client is not None and client.is_connected:
-            with contextlib.suppress(BleakError, TimeoutError, OSError, fp.ProtocolError):
-                if self._device_state is not fp.DeviceState.IDLE or self._stop_needed:
-                    await self._send(fp.Abort(seq=self._next_seq()))
-                await client.disconnect()
-        self._wake.set()
-
-    def describe(self) -> str:
-        return f"{self._name} ({self._address})" if self._name else self._address
+    async def say_goodbye(self) -> None:
+        if self._device_state is not fp.DeviceState.IDLE or self._stop_needed:
+            with contextlib.suppress(fp.ProtocolError):
+                await self._send(fp.Abort(seq=self._next_seq()))
 
     def _next_seq(self) -> int:
         # 0xFFFF is NO_SEQ, never a message's own number.
@@ -232,26 +168,10 @@ class NativeLink(DeviceLink):
 
     # -- connecting ------------------------------------------------------------------
 
-    async def open(self, *, first: bool) -> None:
-        """One connection, set up: the supervisor calls this and retries on failure."""
-        try:
-            await self._open(first=first)
-        except fp.ProtocolError as exc:
-            raise TransientLinkError(f"{self.describe()} sent a malformed answer: {exc}") from exc
-
-    async def _open(self, *, first: bool) -> None:
-        self._disconnected.clear()
+    async def set_up(self, client: BleakClient, *, first: bool) -> None:
         # A new connection restarts transfer ids in both directions, and its own events.
         self._reassembler = fp.Reassembler()
         self._estimator.new_link()
-        client = BleakClient(
-            self._device,
-            disconnected_callback=lambda _client: self._disconnected.set(),
-            timeout=self.options.connect_timeout_s,
-            backend=self._backend,
-        )
-        await client.connect()
-        self._client = client
         payload = fp.att_payload_size(client.mtu_size)
         self._fragmenters = {
             gatt.CONTROL_CHAR_UUID: fp.Fragmenter(payload),
@@ -259,11 +179,8 @@ class NativeLink(DeviceLink):
         }
         try:
             await self._handshake(client, first=first)
-        except BaseException:
-            with contextlib.suppress(BleakError, TimeoutError, OSError):
-                await client.disconnect()
-            self._client = None
-            raise
+        except fp.ProtocolError as exc:
+            raise TransientLinkError(f"{self.describe()} sent a malformed answer: {exc}") from exc
 
     async def _handshake(self, client: BleakClient, *, first: bool) -> None:
         """Subscribe, learn the device, sync its clock and pick up where it is."""
@@ -271,8 +188,6 @@ class NativeLink(DeviceLink):
             raise PermanentLinkError(
                 f"{self.describe()} is not a backstretch wearable: it has no backstretch service"
             )
-        if not self._name:
-            self._name = client.name
         await client.start_notify(gatt.EVENT_CHAR_UUID, self._on_notify)
         # Hello and the pattern table on every connection: both change nothing on a device
         # that kept them, and a device that was reset (or a restarted simulator) needs them.
@@ -361,27 +276,7 @@ class NativeLink(DeviceLink):
 
     # -- serving a connection --------------------------------------------------------
 
-    async def serve(self) -> str:
-        """Deliver until the link drops; returns why it dropped."""
-        try:
-            return await serve_rounds(
-                self._deliver,
-                wake=self._wake,
-                disconnected=self._disconnected,
-                closed=self._closed,
-                describe=self.describe,
-                log=log,
-            )
-        finally:
-            await self._drop_client()
-
-    async def _drop_client(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and client.is_connected and not self._closed.is_set():
-            with contextlib.suppress(BleakError, TimeoutError, OSError):
-                await client.disconnect()
-
-    async def _deliver(self) -> float:
+    async def deliver(self) -> float:
         """One round of radio work; returns how long to wait before the next."""
         now = self._clock()
         if self._stop_needed:
