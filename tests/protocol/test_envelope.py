@@ -100,7 +100,7 @@ def test_an_estimate_that_says_nothing_is_left_out_rather_than_dividing_by_zero(
     # A fresh connection's floor with too few pairs has an infinite error: alone it gave a
     # precision of 0 and a ZeroDivisionError that ended the link (seen in the benchmark).
     assert pooled([(3e-5, math.inf)]) is None
-    assert pooled([(3e-5, math.inf), (1e-5, 2e-6)]) == (pytest.approx(1e-5), pytest.approx(2e-6))
+    assert pooled([(3e-5, math.inf), (1e-5, 2e-6)]) == pytest.approx((1e-5, 2e-6))
     assert pooled([]) is None
 
 
