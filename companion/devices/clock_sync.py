@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from companion.clocks import Clock
 from firmware_protocol.clock import ClockEstimator
 
 __all__ = ["POLICIES", "PingPlanner", "PingPolicy"]
@@ -124,6 +126,17 @@ class PingPlanner:
         # The error expected now: the offset's own, and the drift's since the samples.
         loose = policy.target_s is not None and estimator.uncertainty_s(now) > policy.target_s
         return since >= policy.every_s or loose
+
+    async def connect_burst(
+        self, sync: Callable[[int], Awaitable[None]], clock: Clock, *, first: bool
+    ) -> None:
+        """A fresh connection's pings, through the link's `sync(n)`: the policy's burst, then
+        one at a time until `settled`."""
+        pings = self.policy.burst if first else self.policy.resync_burst
+        await sync(pings)
+        while not self.settled(clock(), pings):
+            await sync(1)
+            pings += 1
 
     def settled(self, now: float, pings: int) -> bool:
         """At connect, after `pings` pings: good enough to start, or should the burst go on?

@@ -13,6 +13,16 @@ from companion.clocks import Clock
 
 # How early the timer wakes before the moment; the rest is spent spinning on the clock.
 SPIN_S = 0.002
+# A moment further off than this is waited for in the link's serve loop, where a new
+# schedule can wake it (waking this early, less 10 ms); a nearer one with `sleep_until`.
+NEAR_S = 0.02
+
+
+def loop_wait(moment: float, now: float) -> float | None:
+    """How long a serve loop should wait before `moment`, or None when it is near enough
+    to wait for with `sleep_until`."""
+    ahead = moment - now
+    return ahead - 0.01 if ahead > NEAR_S else None
 
 
 async def sleep_until(deadline: float, clock: Clock) -> None:

@@ -181,12 +181,7 @@ class BangleLink(SupervisedLink):
             if running is None and not first:
                 log.info("%s was reset: uploading the player again", self.describe())
             await self._install()
-        policy = self._planner.policy
-        burst = policy.burst if first else policy.resync_burst
-        await self._sync(burst)
-        while not self._planner.settled(self._clock(), burst):
-            await self._sync(1)
-            burst += 1
+        await self._planner.connect_burst(self._sync, self._clock, first=first)
         await self._query_battery()
         quality = self._estimator.quality(self._clock())
         log.info(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from bleak import BleakClient
 
 from companion.devices.capabilities import Capabilities, Timing
-from companion.devices.host_timing import sleep_until
+from companion.devices.host_timing import loop_wait, sleep_until
 from companion.devices.ias.patterns import BUZZ_MS, rhythm
 from companion.devices.link import LinkStatus, TimedCue
 from companion.devices.supervised import SupervisedLink
@@ -206,9 +206,9 @@ class AlertLink(SupervisedLink):
             await self._read_battery(client)
         if buzz is None:
             return 1.0
-        if write_at - now > 0.02:
-            # Far enough: wait in the serve loop, where a new schedule can wake us.
-            return min(1.0, write_at - now - 0.01)
+        wait = loop_wait(write_at, now)
+        if wait is not None:
+            return min(1.0, wait)
         await sleep_until(write_at, self._clock)
         if not self._buzzes or self._buzzes[0] is not buzz:
             return 0.0  # re-planned (paused, skipped) while it waited

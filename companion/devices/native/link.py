@@ -26,7 +26,7 @@ from bleak import BleakClient
 import firmware_protocol as fp
 from companion.devices.capabilities import Capabilities, Timing
 from companion.devices.clock_sync import POLICIES, PingPlanner
-from companion.devices.host_timing import sleep_until
+from companion.devices.host_timing import loop_wait, sleep_until
 from companion.devices.link import Delivery, LinkStatus, TimedCue
 from companion.devices.supervised import SupervisedLink
 from companion.errors import DeviceError, PermanentLinkError, TransientLinkError
@@ -195,12 +195,7 @@ class NativeLink(SupervisedLink):
         for table in fp.pattern_table_messages(self._capabilities, first_seq=self._next_seq()):
             self._seq = table.seq
             await self._request(table)
-        policy = self._planner.policy
-        burst = policy.burst if first else policy.resync_burst
-        await self._sync(burst)
-        while not self._planner.settled(self._clock(), burst):
-            await self._sync(1)
-            burst += 1
+        await self._planner.connect_burst(self._sync, self._clock, first=first)
         status = await self._request(fp.RequestStatus(seq=self._next_seq()))
         self._device_state = status.state
         if not first:
@@ -407,10 +402,9 @@ class NativeLink(SupervisedLink):
             # Write early by the one-way latency so the cue lands on time.
             one_way = self._estimator.quality(cue.deadline).min_rtt_s / 2
             write_at = cue.deadline - one_way
-            delay = write_at - self._clock()
-            if delay > 0.02:
-                # Far enough: wait in the serve loop, where a new schedule can wake us.
-                return delay - 0.01
+            wait = loop_wait(write_at, self._clock())
+            if wait is not None:
+                return wait
             await sleep_until(write_at, self._clock)
             self._pending.pop(0)
             if self._clock() - cue.deadline > 0.5:
