@@ -312,16 +312,17 @@ class ClockEstimator:
         self._since_lattice = 0
         if not current:
             return False
-        had = self.lattice is not None
+        had = self.lattice
         quickest = min(s.rtt for s in current)
         times = sorted({s.hub_recv for s in current} | set(self._arrivals))
-        lattice = find_lattice(times, quickest, self._interval_hint)
+        known = had.interval_s if had is not None else None
+        lattice = find_lattice(times, quickest, self._interval_hint, known_s=known)
         if lattice is None:
             self._lattices.pop(self._link, None)
         else:
             self._lattices[self._link] = lattice
             self._interval_hint = lattice.interval_s
-        return had != (lattice is not None)
+        return (had is not None) != (lattice is not None)
 
     # -- fitting ---------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ once, so its leg is among the quickest and says the most (`firmware_protocol.clo
 Policies, picked with `LinkOptions.ping_policy` (the benchmark compares them):
 
 - `adaptive` (the default): a connect burst (longer while the estimate is still loose: up
-  to 48 pings until the error expected is under 1 ms), then a ping whenever the error expected now
+  to 48 pings until the error expected is under 0.5 ms and, over BLE, the aimed pings have
+  missed their event twice), then a ping whenever the error expected now
   (the offset's, and the drift's since the samples) exceeds the target, at least every
   `every_s` while a session runs. Over BLE, where aimed pings make each sample tight, the
   gaps grow as the drift gets known; over a link whose every sample is loose, it pings as
@@ -60,7 +61,7 @@ POLICIES: dict[str, PingPolicy] = {
             target_s=0.00025,
             aim=True,
             growth=0.1,
-            settle_s=0.001,
+            settle_s=0.0005,
             burst_max=48,
         ),
         PingPolicy("dense", 16, 4, every_s=0.5, min_gap_s=0.5, target_s=None, aim=False),
@@ -80,6 +81,8 @@ LEAD_CLOSER_S = 0.0001
 LEAD_FURTHER_S = 0.0003
 # A lead of 0 would send the ping at the event's own reply time: never less than this.
 LEAD_FLOOR_S = 0.0002
+# Misses that show the aim has found the edge (as `firmware_protocol.clock` takes it).
+EDGE_MISSES = 2
 # Without events to aim at, a burst ping waits a random part of the quickest round trip,
 # so that successive pings do not keep the same phase against an unseen lattice.
 SPREAD_LIMIT_S = 0.05
@@ -98,8 +101,9 @@ class PingPlanner:
         self.crossed = 0
         self._lead: float | None = None
         self._step = LEAD_CLOSER_S
-        # Whether an aimed ping has missed yet: only then is the lead known to be at the edge.
-        self._edge_found = False
+        # Aimed pings that missed their event: at the second the lead is known to be at the
+        # edge (one alone may have been a ping lost on air, whatever its lead).
+        self._misses = 0
         self._aimed_at: int | None = None
         self._first_ping: float | None = None
 
@@ -142,8 +146,8 @@ class PingPlanner:
         """At connect, after `pings` pings: good enough to start, or should the burst go on?
 
         Not before the estimate is within `settle_s` and, when pings are aimed, the aim has
-        found the edge of its event (until then aimed pings wait at the radio, tight samples
-        away from the bound).
+        found the edge of its event, missing it twice (until then aimed pings wait at the
+        radio, tight samples away from the bound, and the edge is known from above only).
         """
         policy = self.policy
         if policy.settle_s is None or pings >= policy.burst_max:
@@ -154,7 +158,7 @@ class PingPlanner:
             estimator.synced
             and not estimator.suspect
             and estimator.uncertainty_s(now) <= policy.settle_s
-            and (self._edge_found or not aiming)
+            and (self._misses >= EDGE_MISSES or not aiming)
         )
 
     def send_at(self, now: float) -> float:
@@ -202,4 +206,4 @@ class PingPlanner:
         else:
             self._lead += LEAD_FURTHER_S
             self._step = LEAD_CLOSER_S
-            self._edge_found = True
+            self._misses += 1
