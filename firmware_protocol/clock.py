@@ -74,6 +74,8 @@ _PAIRED_EDGE = 0.5
 _JUDGED_AHEAD_S = 4.0
 # Arrivals of other messages kept for finding the lattice.
 _ARRIVALS = 64
+# Pings whose lead was within this of the shortest crossed at the edge of their event.
+_EDGE_BAND_S = 0.002
 
 
 class SampleVerdict(Enum):
@@ -587,9 +589,20 @@ class ClockEstimator:
         # error), and the ping leg's, whose quickest pings (aimed ones that just made their
         # event) know nothing of the lattice.
         measured = []
-        pinged = slope_of_floor(pings.points)
-        if pinged is not None:
-            measured.append(pinged)
+        # The ping leg's floor from the pings that crossed at the edge of their event only:
+        # one that waited for its event sits higher by the wait, and a span that starts
+        # with a burst's unaimed pings and ends with aimed ones tilts down by hundreds of ppm.
+        leads = {id(s): event - s.hub_send for s, event, _ in self._ping_events()}
+        if leads:
+            edge = min(leads.values())
+            quick = [
+                point
+                for point, sample in zip(pings.points, self._samples, strict=True)
+                if leads.get(id(sample), math.inf) <= edge + _EDGE_BAND_S
+            ]
+            pinged = slope_of_floor(quick)
+            if pinged is not None:
+                measured.append(pinged)
         for link, lattice in self._lattices.items():
             points = [p for p, owner in zip(pongs.points, links, strict=True) if owner == link]
             found = slope_of_floor(points)

@@ -15,7 +15,8 @@ Policies, picked with `LinkOptions.ping_policy` (the benchmark compares them):
   gaps grow as the drift gets known; over a link whose every sample is loose, it pings as
   often as `dense`;
 - `dense`: what the links did before: a burst of 16, then a ping every half second;
-- `sparse`: a short burst, then a ping every 5 s whatever the estimate says.
+- `sparse`: a burst that settles as `adaptive`'s does, then a ping every 5 s whatever the
+  estimate says.
 """
 
 from __future__ import annotations
@@ -60,12 +61,22 @@ POLICIES: dict[str, PingPolicy] = {
             min_gap_s=0.5,
             target_s=0.00025,
             aim=True,
-            growth=0.1,
+            growth=0.05,
             settle_s=0.0005,
             burst_max=48,
         ),
         PingPolicy("dense", 16, 4, every_s=0.5, min_gap_s=0.5, target_s=None, aim=False),
-        PingPolicy("sparse", 8, 4, every_s=5.0, min_gap_s=5.0, target_s=None, aim=True),
+        PingPolicy(
+            "sparse",
+            8,
+            4,
+            every_s=5.0,
+            min_gap_s=5.0,
+            target_s=None,
+            aim=True,
+            settle_s=0.0005,
+            burst_max=48,
+        ),
     )
 }
 DEFAULT_POLICY = "adaptive"
@@ -83,6 +94,9 @@ LEAD_FURTHER_S = 0.0003
 LEAD_FLOOR_S = 0.0002
 # Misses that show the aim has found the edge (as `firmware_protocol.clock` takes it).
 EDGE_MISSES = 2
+# Replies after which a link whose connection events have not shown has none (finding them
+# takes 15 gaps between arrivals: `firmware_protocol.event_lattice.MIN_GAPS`).
+NO_EVENTS_AFTER = 24
 # Without events to aim at, a burst ping waits a random part of the quickest round trip,
 # so that successive pings do not keep the same phase against an unseen lattice.
 SPREAD_LIMIT_S = 0.05
@@ -148,12 +162,17 @@ class PingPlanner:
         Not before the estimate is within `settle_s` and, when pings are aimed, the aim has
         found the edge of its event, missing it twice (until then aimed pings wait at the
         radio, tight samples away from the bound, and the edge is known from above only).
+        A policy that aims waits for the connection's events, or for enough replies to say
+        there are none: until they are found the legs are taken as symmetric, which on BLE
+        is half an interval off with a small error claimed.
         """
         policy = self.policy
         if policy.settle_s is None or pings >= policy.burst_max:
             return True
         estimator = self._estimator
         aiming = policy.aim and estimator.lattice is not None
+        if policy.aim and not aiming and pings < NO_EVENTS_AFTER:
+            return False
         return (
             estimator.synced
             and not estimator.suspect
