@@ -193,6 +193,11 @@ class ClockEstimator:
         return self._lattices.get(self._link)
 
     @property
+    def events_seen(self) -> bool:
+        """Whether any connection to the device showed BLE connection events."""
+        return self._interval_hint is not None
+
+    @property
     def ping_lead_s(self) -> float | None:
         """The least time before an event's quickest reply that a ping left and still
         crossed at the event before it, on this connection; None without a lattice."""

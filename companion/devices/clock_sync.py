@@ -164,21 +164,27 @@ class PingPlanner:
         radio, tight samples away from the bound, and the edge is known from above only).
         A policy that aims waits for the connection's events, or for enough replies to say
         there are none: until they are found the legs are taken as symmetric, which on BLE
-        is half an interval off with a small error claimed.
+        is half an interval off with a small error claimed. Over a link without events,
+        whose samples each say little, the burst ends as soon as its remaining pings could
+        not bring the error within `settle_s` (it falls as one over the number of samples).
         """
         policy = self.policy
         if policy.settle_s is None or pings >= policy.burst_max:
             return True
         estimator = self._estimator
         aiming = policy.aim and estimator.lattice is not None
-        if policy.aim and not aiming and pings < NO_EVENTS_AFTER:
+        # Wait for the events (a reconnection to a device whose links never showed any
+        # need not).
+        waiting = estimator.events_seen or len(estimator.samples) < NO_EVENTS_AFTER
+        if policy.aim and not aiming and pings < NO_EVENTS_AFTER and waiting:
             return False
-        return (
-            estimator.synced
-            and not estimator.suspect
-            and estimator.uncertainty_s(now) <= policy.settle_s
-            and (self._misses >= EDGE_MISSES or not aiming)
-        )
+        if not estimator.synced or estimator.suspect:
+            return False
+        error = estimator.uncertainty_s(now)
+        samples = len(estimator.samples)
+        if not aiming and error * samples / (samples + policy.burst_max - pings) > policy.settle_s:
+            return True
+        return error <= policy.settle_s and (self._misses >= EDGE_MISSES or not aiming)
 
     def send_at(self, now: float) -> float:
         """When to send a ping wanted at `now`: `lead` ahead of a connection event's reply

@@ -192,3 +192,30 @@ def test_sparse_pings_never_take_the_drift_beyond_the_crystal() -> None:
                 assert abs(estimator.drift_ppm - link.ppm) < 200, f"seed {seed}"
             now += 0.5
         assert estimator.jumps == 0
+
+
+def test_over_a_link_without_events_the_burst_ends_once_it_cannot_settle() -> None:
+    """Every sample is loose there: the error falls as one over their number and would
+    not reach half a millisecond within the burst's 48 pings. Pinging on would only hold
+    up the connection (with 8 wearables on a slow line it ran into the connect timeout)."""
+    firsts: list[int] = []
+    agains: list[int] = []
+    for seed in range(10):
+        link = JitterLink(random.Random(seed))
+        estimator = ClockEstimator()
+        planner = PingPlanner(POLICIES["adaptive"], estimator, random.Random(seed))
+        now = link.hub_start
+        for first in (True, False):
+            if not first:
+                estimator.new_link()
+                now += 30.0
+            pings = 0
+            least = planner.policy.burst if first else planner.policy.resync_burst
+            while pings < least or not planner.settled(now, pings):
+                send, device_us, received = link.round_trip(now)
+                estimator.add(send, device_us, received)
+                now = received + 0.001
+                pings += 1
+            (firsts if first else agains).append(pings)
+    assert sum(firsts) / len(firsts) < 36
+    assert max(agains) < 24
