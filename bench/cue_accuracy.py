@@ -11,7 +11,8 @@ both with a device clock 80 ppm fast and a 3 s drop 25 s after the simulator sta
 Onset errors (motor start minus plan) come from the simulator's own trace on the host's
 clock, joined with the hub's planned lines; each splits into clock sync and the motor.
 Messages are the packets each connection carried, from the simulator's link lines, per
-connected minute. Scheduled delivery runs once per ping policy; immediate delivery (each
+connected minute, with the pings among them (three packets each) from what the simulated
+wearables received. Scheduled delivery runs once per ping policy; immediate delivery (each
 cue written at its moment: the baseline) in the same run gives the ratio. Prints JSON.
 
     .venv/bin/python bench/cue_accuracy.py                          # 8 sessions per link model
@@ -145,13 +146,18 @@ def run_mode(
             file=sys.stderr,
         )
     pooled = summarise(everything, CUES * args.devices * args.sessions)
-    pooled["messages_per_min"] = (
-        {key: round(sum(r[key] for r in rates) / len(rates), 1) for key in rates[0]}
-        if rates
-        else None
-    )
+    pooled["messages_per_min"] = mean_rates(rates) if rates else None
     pooled["sessions"] = sessions
     return pooled
+
+
+def mean_rates(rates: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Each figure's mean over the sessions (None where a session could not count it)."""
+    means: dict[str, float | None] = {}
+    for key in rates[0]:
+        values = [rate[key] for rate in rates]
+        means[key] = None if None in values else round(sum(values) / len(values), 1)
+    return means
 
 
 def verdict(

@@ -140,18 +140,28 @@ def summarise(found: Sequence[Onset], planned: int) -> dict[str, Any]:
     }
 
 
-def messages_per_minute(link_lines: Iterable[dict[str, Any]]) -> dict[str, float] | None:
-    """Packets each way per connected minute, from the simulator's `link` lines."""
-    lines = [line for line in link_lines if line.get("kind") == "link"]
-    if not lines:
+# A ping costs three packets: the write, its response, the pong.
+PACKETS_PER_PING = 3
+
+
+def messages_per_minute(trace_lines: Iterable[dict[str, Any]]) -> dict[str, float | None] | None:
+    """Packets each way per connected minute, from the simulator's `link` lines, and the
+    pings among them (its `messages` lines: what native wearables received, by type)."""
+    lines = list(trace_lines)
+    links = [line for line in lines if line.get("kind") == "link"]
+    if not links:
         return None
-    minutes = sum(line["t"] - line["since"] for line in lines) / 60
+    minutes = sum(line["t"] - line["since"] for line in links) / 60
     if minutes <= 0:
         return None
-    to_device = sum(line["to_device"] for line in lines) / minutes
-    from_device = sum(line["from_device"] for line in lines) / minutes
+    to_device = sum(line["to_device"] for line in links) / minutes
+    from_device = sum(line["from_device"] for line in links) / minutes
+    counted = [line["received"] for line in lines if line.get("kind") == "messages"]
+    pings = sum(r.get("TimeSyncPing", 0) for r in counted) / minutes if counted else None
     return {
         "to_device": round(to_device, 1),
         "from_device": round(from_device, 1),
         "total": round(to_device + from_device, 1),
+        "pings": round(pings, 1) if pings is not None else None,
+        "ping_packets": round(PACKETS_PER_PING * pings, 1) if pings is not None else None,
     }

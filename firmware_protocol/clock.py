@@ -61,7 +61,7 @@ REPLY_EXTRA_S: Final = 230e-6
 # How often (in samples) the connection-event lattice is looked for, or checked again.
 _LATTICE_EVERY = 8
 # No drift is measured better than this much error over the span of its samples.
-_SYSTEMATIC_S = float(__import__("os").environ.get("SYSTEMATIC", "0.001"))
+_SYSTEMATIC_S: Final = 0.001
 # The stretches of most recent samples the offset may be taken from.
 _RECENT_COUNTS = (64, 32)
 _RECENT_SPANS_S = (30.0, 10.0)
@@ -74,6 +74,8 @@ _PAIRED_EDGE = 0.5
 _JUDGED_AHEAD_S = 4.0
 # Arrivals of other messages kept for finding the lattice.
 _ARRIVALS = 64
+# Pings whose lead was within this of the shortest crossed at the edge of their event.
+_EDGE_BAND_S = 0.002
 
 
 class SampleVerdict(Enum):
@@ -191,14 +193,18 @@ class ClockEstimator:
         return self._lattices.get(self._link)
 
     @property
+    def events_seen(self) -> bool:
+        """Whether any connection to the device showed BLE connection events."""
+        return self._interval_hint is not None
+
+    @property
     def ping_lead_s(self) -> float | None:
         """The least time before an event's quickest reply that a ping left and still
         crossed at the event before it, on this connection; None without a lattice."""
-        lattice = self.lattice
         leads = [
-            lattice.time(lattice.index(s.hub_recv) - 1) - s.hub_send
-            for s in self._samples
-            if lattice is not None and s.link == self._link
+            event - sample.hub_send
+            for sample, event, _ in self._ping_events()
+            if sample.link == self._link
         ]
         return min(leads, default=None)
 
@@ -313,16 +319,17 @@ class ClockEstimator:
         self._since_lattice = 0
         if not current:
             return False
-        had = self.lattice is not None
+        had = self.lattice
         quickest = min(s.rtt for s in current)
         times = sorted({s.hub_recv for s in current} | set(self._arrivals))
-        lattice = find_lattice(times, quickest, self._interval_hint)
+        known = had.interval_s if had is not None else None
+        lattice = find_lattice(times, quickest, self._interval_hint, known_s=known)
         if lattice is None:
             self._lattices.pop(self._link, None)
         else:
             self._lattices[self._link] = lattice
             self._interval_hint = lattice.interval_s
-        return had != (lattice is not None)
+        return (had is not None) != (lattice is not None)
 
     # -- fitting ---------------------------------------------------------------------
 
@@ -336,27 +343,56 @@ class ClockEstimator:
         pings: list[tuple[float, float]] = []
         pongs: list[tuple[float, float]] = []
         links: list[int] = []
-        ble = bool(self._lattices)
         for s in self._samples:
             device_s = (s.device_us - ref.device_us) / 1_000_000
             x = s.hub_send - ref.hub_send
             pings.append((x, device_s - x))
-            lattice = self._lattices.get(s.link)
-            if not ble:
+            if not self._lattices:
                 x = s.hub_recv - ref.hub_send
                 pongs.append((x, device_s - x))
                 links.append(s.link)
-            elif lattice is not None:
-                # When the ping's event was, by the lattice: the event before the one its
-                # pong arrived at.
-                event = lattice.time(lattice.index(s.hub_recv) - 1) - REPLY_EXTRA_S
-                x = event - ref.hub_send
-                pongs.append((x, device_s - x))
-                links.append(s.link)
-        if not ble:
+        if not self._lattices:
             return Side(pings, above=True), Side(pongs, above=False), links
-        period = max(lattice.period_s for lattice in self._lattices.values())
-        return Side(pings, above=True), Side(_unwrapped(pongs, period), above=True), links
+        for s, event, _ in self._ping_events():
+            device_s = (s.device_us - ref.device_us) / 1_000_000
+            x = event - REPLY_EXTRA_S - ref.hub_send
+            pongs.append((x, device_s - x))
+            links.append(s.link)
+        return Side(pings, above=True), Side(pongs, above=True), links
+
+    def _ping_events(self) -> list[tuple[SyncSample, float, float]]:
+        """Each sample of a connection whose lattice is found, with when its ping crossed
+        (hub time, as the quickest replies show events) and the connection's period.
+
+        The ping crossed at the event before the one its pong arrived at, unless the pong
+        was lost and sent again: then it came an event (or more) later. Where the ping
+        crossed does not move the device's stamp against that event (a ping that waited
+        was stamped later too); a lost pong moves the event a period later and so the
+        stamp a period lower against it. The highest points are the pongs that were not
+        lost (the second highest stands for them: a single stray above cannot move them),
+        and the others are moved back by whole periods.
+        """
+        found = []
+        for sample in self._samples:
+            lattice = self._lattices.get(sample.link)
+            if lattice is not None:
+                event = lattice.time(lattice.index(sample.hub_recv) - 1)
+                found.append((sample, event, lattice.period_s))
+        if not found:
+            return found
+        first = found[0][0]
+        drift = self._fit.drift if self._fit is not None else self._prior[0]
+        stamps = [
+            (sample.device_us - first.device_us) / 1_000_000
+            - (event - first.hub_send) * (1 + drift)
+            for sample, event, _ in found
+        ]
+        ordered = sorted(stamps)
+        top = ordered[-2] if len(ordered) > 1 else ordered[-1]
+        return [
+            (sample, event - period * round((top - stamp) / period), period)
+            for (sample, event, period), stamp in zip(found, stamps, strict=True)
+        ]
 
     def _refit(self) -> _Fit:
         """The better of two fits: the envelopes' (each leg's quickest samples) or the
@@ -515,19 +551,18 @@ class ClockEstimator:
         missed that event: the edge is more than its lead less the interval. Aimed pings
         close the two in; without a miss, the shortest lead is an upper end only, a spacing
         of the leads above the edge where they are spread evenly (random pings).
+
+        A ping lost on air crosses an interval later too, whatever its lead: a single miss
+        may be that. So the second largest miss is taken: aimed pings that found the edge
+        miss there again and again, while a lost ping is one stray.
         """
-        leads: list[tuple[float, float]] = []
-        for s in self._samples:
-            lattice = self._lattices.get(s.link)
-            if lattice is not None:
-                lead = lattice.time(lattice.index(s.hub_recv) - 1) - s.hub_send
-                leads.append((lead, lattice.period_s))
+        leads = [(event - s.hub_send, period) for s, event, period in self._ping_events()]
         if not leads:
             return None
         upper = min(lead for lead, _ in leads)
         missed = [lead - period for lead, period in leads if upper > lead - period > 0]
-        if missed:
-            lower = max(missed)
+        if len(missed) > 1:
+            lower = sorted(missed)[-2]
             return (upper + lower) / 2, (upper - lower) / math.sqrt(12)
         period = max(period for _, period in leads)
         spacing = period / (len(leads) + 1)
@@ -559,9 +594,20 @@ class ClockEstimator:
         # error), and the ping leg's, whose quickest pings (aimed ones that just made their
         # event) know nothing of the lattice.
         measured = []
-        pinged = slope_of_floor(pings.points)
-        if pinged is not None:
-            measured.append(pinged)
+        # The ping leg's floor from the pings that crossed at the edge of their event only:
+        # one that waited for its event sits higher by the wait, and a span that starts
+        # with a burst's unaimed pings and ends with aimed ones tilts down by hundreds of ppm.
+        leads = {id(s): event - s.hub_send for s, event, _ in self._ping_events()}
+        if leads:
+            edge = min(leads.values())
+            quick = [
+                point
+                for point, sample in zip(pings.points, self._samples, strict=True)
+                if leads.get(id(sample), math.inf) <= edge + _EDGE_BAND_S
+            ]
+            pinged = slope_of_floor(quick)
+            if pinged is not None:
+                measured.append(pinged)
         for link, lattice in self._lattices.items():
             points = [p for p, owner in zip(pongs.points, links, strict=True) if owner == link]
             found = slope_of_floor(points)
@@ -686,15 +732,3 @@ def _band(upper: Bound, lower: Bound, both_above: bool) -> float:
     if both_above:
         return abs(upper.value - lower.value) / 2
     return max(0.0, upper.value - lower.value) / 2
-
-
-def _unwrapped(points: list[tuple[float, float]], period: float) -> list[tuple[float, float]]:
-    """Points moved up by whole periods: a pong sent again an event later (a lost packet)
-    says as much as one that went at the first event. A lost packet only ever delays, so
-    the first event's pongs are the highest; the second highest point stands for them (a
-    single stray above cannot move them)."""
-    if not points:
-        return points
-    ys = sorted(y for _, y in points)
-    top = ys[-2] if len(ys) > 1 else ys[-1]
-    return [(x, y + period * round((top - y) / period)) for x, y in points]

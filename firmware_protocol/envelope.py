@@ -207,13 +207,19 @@ def pooled(estimates: Sequence[tuple[float, float]]) -> tuple[float, float] | No
 
     An estimate with an infinite or undefined error says nothing and is left out; one with
     no error at all is taken as very precise rather than dividing by zero. None when
-    nothing is left (a fresh connection's floor can have too few pairs to say anything)."""
+    nothing is left (a fresh connection's floor can have too few pairs to say anything).
+    Estimates that disagree by more than their errors allow (one of them is wrong, and
+    which is unknown) widen the error by how far they disagree (the Birge ratio)."""
     usable = [(value, max(sigma, 1e-12)) for value, sigma in estimates if math.isfinite(sigma)]
     if not usable:
         return None
     precision = sum(1 / sigma**2 for _, sigma in usable)
     value = sum(v / sigma**2 for v, sigma in usable) / precision
-    return value, math.sqrt(1 / precision)
+    sigma = math.sqrt(1 / precision)
+    if len(usable) > 1:
+        scatter = sum((v - value) ** 2 / s**2 for v, s in usable) / (len(usable) - 1)
+        sigma *= math.sqrt(max(1.0, scatter))
+    return value, sigma
 
 
 def _pairwise_slopes(points: Sequence[tuple[float, float]], apart: float) -> list[float]:

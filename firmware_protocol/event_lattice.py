@@ -48,6 +48,9 @@ MIN_GAPS = 15
 # Gaps needed to confirm an interval already seen on an earlier connection.
 HINTED_GAPS = 5
 _MIN_FIT = 0.6
+# A lattice this connection already showed is kept while this share of the gaps fits it (a
+# busy stack spreads replies by milliseconds; a connection's events do not go away).
+_KEEP_FIT = 0.3
 # Where two candidate periods fit nearly as well, the longer one is the lattice (a lattice
 # of period P also fits P/2, P/3...).
 _TIE = 0.1
@@ -105,18 +108,26 @@ def _share(gaps: Sequence[float], period: float, needed: int = 0) -> float:
 
 
 def find_lattice(
-    receive_times: Sequence[float], longest_s: float, hint_s: float | None = None
+    receive_times: Sequence[float],
+    longest_s: float,
+    hint_s: float | None = None,
+    *,
+    known_s: float | None = None,
 ) -> EventLattice | None:
     """The lattice replies received at `receive_times` lie on, if there is one.
 
     `longest_s` bounds the interval (the quickest round trip: a reply cannot come back
     within less than one interval). `hint_s`, the interval an earlier connection to the
-    device showed, is checked first and needs fewer gaps.
+    device showed, is checked first and needs fewer gaps. `known_s`, the interval these
+    replies showed before, is kept (measured again) while a fair share of the gaps still
+    fits it and nothing beyond chance would.
     """
     times = sorted(receive_times)
     recent = times[-_RECENT:]
     # Two messages in one event arrive within its few packets: one arrival for the lattice.
     gaps = [b - a for a, b in itertools.pairwise(recent) if b - a > _SAME_EVENT_S]
+    if known_s is not None and _share(gaps, known_s, HINTED_GAPS) >= _KEEP_FIT:
+        return _measure(times, known_s)
     if hint_s is not None and _share(gaps, hint_s, HINTED_GAPS) >= _MIN_FIT:
         return _measure(times, hint_s)
     if len(gaps) < MIN_GAPS:

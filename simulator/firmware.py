@@ -149,9 +149,11 @@ class Firmware:
 
     def receive(self, channel: Channel, frame: bytes) -> None:
         """One ATT value written by the hub on `channel`."""
+        # The clock is read as the write arrives, before anything else (SPEC.md), logging too.
+        now_us = self._now_us()
         if self.on_message is not None:
             self._log("received", self._received[channel], frame)
-        self.device.receive(_CORE_CHANNEL[channel], frame, self._now_us())
+        self.device.receive(_CORE_CHANNEL[channel], frame, now_us)
         if self.device.silence:  # Pause or Abort
             self.device.silence = False
             self.motor.cancel(_TIMER_KEY)

@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
@@ -52,7 +53,9 @@ class TraceWriter:
     """Collects trace lines and writes them in the background, off the motor's path.
 
     Executed lines for every pulse played; a `link` line for every connection that ended
-    (what crossed it each way), so a benchmark can count a session's radio traffic.
+    (what crossed it each way), so a benchmark can count a session's radio traffic; and at
+    the end a `messages` line per native wearable: the protocol messages it received, by
+    type (what the traffic was for: pings against the rest).
     """
 
     def __init__(self, path: Path) -> None:
@@ -64,6 +67,10 @@ class TraceWriter:
 
     def add_link(self, record: LinkRecord) -> None:
         self._pending.append(json.dumps(record.as_json()))
+
+    def add_messages(self, device: str, received: Counter[str]) -> None:
+        line = {"kind": "messages", "device": device, "received": dict(sorted(received.items()))}
+        self._pending.append(json.dumps(line))
 
     def flush(self) -> None:
         if self._pending:
@@ -87,11 +94,20 @@ def _pulse_writer(writer: TraceWriter | None, device: str) -> Callable[[Pulse], 
     return lambda pulse: writer.add(pulse, device)
 
 
-def _message_logger(name: str) -> Callable[[str, object], None]:
-    def log(direction: str, message: object) -> None:
-        logger.info("%s %s %s", name, "<-" if direction == "received" else "->", message)
+def _message_hook(
+    name: str, verbose: bool, received: Counter[str] | None
+) -> Callable[[str, object], None] | None:
+    """What a native wearable does with each message: log it (`-v`), count it (a trace)."""
+    if not verbose and received is None:
+        return None
 
-    return log
+    def hear(direction: str, message: object) -> None:
+        if verbose:
+            logger.info("%s %s %s", name, "<-" if direction == "received" else "->", message)
+        if received is not None and direction == "received":
+            received[type(message).__name__] += 1
+
+    return hear
 
 
 async def serve(
@@ -116,20 +132,26 @@ async def serve(
     link = new_link()
     if writer is not None:
         link.on_link_closed = writer.add_link
+    received: dict[str, Counter[str]] = (
+        {option.name: Counter() for option in options} if writer is not None else {}
+    )
     wearables = [
         simulated_device(
             option,
             link,
             on_pulse=_pulse_writer(writer, option.name),
-            on_message=_message_logger(option.name) if verbose else None,
+            on_message=_message_hook(option.name, verbose, received.get(option.name)),
         )
         for option in options
     ]
     bridge = HciTransportServer(link, host, port)
     async with contextlib.AsyncExitStack() as stack:
         if writer is not None:
-            # Closed last: the links the wearables' stop ends are recorded too.
+            # Closed last: the links the wearables' stop ends are recorded too, then what
+            # each wearable received.
             stack.callback(writer.close)
+            for name, counts in received.items():
+                stack.callback(_add_messages, writer, name, counts)
         for wearable in wearables:
             await wearable.start()
             stack.push_async_callback(wearable.stop)
@@ -148,6 +170,11 @@ async def serve(
         logger.info("shutting down")
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2):
         loop.remove_signal_handler(sig)
+
+
+def _add_messages(writer: TraceWriter, name: str, counts: Counter[str]) -> None:
+    if counts:  # a Bangle.js or a band has no protocol messages to count
+        writer.add_messages(name, counts)
 
 
 def _install_button_signals(

@@ -8,13 +8,15 @@ once, so its leg is among the quickest and says the most (`firmware_protocol.clo
 Policies, picked with `LinkOptions.ping_policy` (the benchmark compares them):
 
 - `adaptive` (the default): a connect burst (longer while the estimate is still loose: up
-  to 48 pings until the error expected is under 1 ms), then a ping whenever the error expected now
+  to 48 pings until the error expected is under 0.5 ms and, over BLE, the aimed pings have
+  missed their event twice), then a ping whenever the error expected now
   (the offset's, and the drift's since the samples) exceeds the target, at least every
   `every_s` while a session runs. Over BLE, where aimed pings make each sample tight, the
   gaps grow as the drift gets known; over a link whose every sample is loose, it pings as
   often as `dense`;
 - `dense`: what the links did before: a burst of 16, then a ping every half second;
-- `sparse`: a short burst, then a ping every 5 s whatever the estimate says.
+- `sparse`: a burst that settles as `adaptive`'s does, then a ping every 5 s whatever the
+  estimate says.
 """
 
 from __future__ import annotations
@@ -59,12 +61,22 @@ POLICIES: dict[str, PingPolicy] = {
             min_gap_s=0.5,
             target_s=0.00025,
             aim=True,
-            growth=0.1,
-            settle_s=0.001,
+            growth=0.05,
+            settle_s=0.0005,
             burst_max=48,
         ),
         PingPolicy("dense", 16, 4, every_s=0.5, min_gap_s=0.5, target_s=None, aim=False),
-        PingPolicy("sparse", 8, 4, every_s=5.0, min_gap_s=5.0, target_s=None, aim=True),
+        PingPolicy(
+            "sparse",
+            8,
+            4,
+            every_s=5.0,
+            min_gap_s=5.0,
+            target_s=None,
+            aim=True,
+            settle_s=0.0005,
+            burst_max=48,
+        ),
     )
 }
 DEFAULT_POLICY = "adaptive"
@@ -80,6 +92,11 @@ LEAD_CLOSER_S = 0.0001
 LEAD_FURTHER_S = 0.0003
 # A lead of 0 would send the ping at the event's own reply time: never less than this.
 LEAD_FLOOR_S = 0.0002
+# Misses that show the aim has found the edge (as `firmware_protocol.clock` takes it).
+EDGE_MISSES = 2
+# Replies after which a link whose connection events have not shown has none (finding them
+# takes 15 gaps between arrivals: `firmware_protocol.event_lattice.MIN_GAPS`).
+NO_EVENTS_AFTER = 24
 # Without events to aim at, a burst ping waits a random part of the quickest round trip,
 # so that successive pings do not keep the same phase against an unseen lattice.
 SPREAD_LIMIT_S = 0.05
@@ -98,8 +115,9 @@ class PingPlanner:
         self.crossed = 0
         self._lead: float | None = None
         self._step = LEAD_CLOSER_S
-        # Whether an aimed ping has missed yet: only then is the lead known to be at the edge.
-        self._edge_found = False
+        # Aimed pings that missed their event: at the second the lead is known to be at the
+        # edge (one alone may have been a ping lost on air, whatever its lead).
+        self._misses = 0
         self._aimed_at: int | None = None
         self._first_ping: float | None = None
 
@@ -142,20 +160,31 @@ class PingPlanner:
         """At connect, after `pings` pings: good enough to start, or should the burst go on?
 
         Not before the estimate is within `settle_s` and, when pings are aimed, the aim has
-        found the edge of its event (until then aimed pings wait at the radio, tight samples
-        away from the bound).
+        found the edge of its event, missing it twice (until then aimed pings wait at the
+        radio, tight samples away from the bound, and the edge is known from above only).
+        A policy that aims waits for the connection's events, or for enough replies to say
+        there are none: until they are found the legs are taken as symmetric, which on BLE
+        is half an interval off with a small error claimed. Over a link without events,
+        whose samples each say little, the burst ends as soon as its remaining pings could
+        not bring the error within `settle_s` (it falls as one over the number of samples).
         """
         policy = self.policy
         if policy.settle_s is None or pings >= policy.burst_max:
             return True
         estimator = self._estimator
         aiming = policy.aim and estimator.lattice is not None
-        return (
-            estimator.synced
-            and not estimator.suspect
-            and estimator.uncertainty_s(now) <= policy.settle_s
-            and (self._edge_found or not aiming)
-        )
+        # Wait for the events (a reconnection to a device whose links never showed any
+        # need not).
+        waiting = estimator.events_seen or len(estimator.samples) < NO_EVENTS_AFTER
+        if policy.aim and not aiming and pings < NO_EVENTS_AFTER and waiting:
+            return False
+        if not estimator.synced or estimator.suspect:
+            return False
+        error = estimator.uncertainty_s(now)
+        samples = len(estimator.samples)
+        if not aiming and error * samples / (samples + policy.burst_max - pings) > policy.settle_s:
+            return True
+        return error <= policy.settle_s and (self._misses >= EDGE_MISSES or not aiming)
 
     def send_at(self, now: float) -> float:
         """When to send a ping wanted at `now`: `lead` ahead of a connection event's reply
@@ -202,4 +231,4 @@ class PingPlanner:
         else:
             self._lead += LEAD_FURTHER_S
             self._step = LEAD_CLOSER_S
-            self._edge_found = True
+            self._misses += 1

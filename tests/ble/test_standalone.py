@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from bleak import BleakClient, BleakScanner
 
+from bench.onset import messages_per_minute
 from companion.devices.radio import open_radio
 from firmware_protocol.gatt import SERVICE_UUID
 from firmware_protocol.messages import (
@@ -32,6 +33,7 @@ from tests.ble.conftest import HubPeer
 HUB_SCRIPT = """
 import asyncio, sys
 from bleak import BleakClient, BleakScanner
+from bench.onset import messages_per_minute
 from companion.devices.radio import open_radio
 
 async def main(spec):
@@ -136,6 +138,22 @@ async def test_a_hub_in_this_process_plays_cues_on_the_sim_process(sim_process: 
     assert link["to_device"] > 0
     assert link["from_device"] > 0
     assert link["since"] < played["t"] < link["t"]
+    # And what the wearable received, by type: what the traffic was for.
+    (messages,) = [line for line in lines if line["kind"] == "messages"]
+    assert messages["device"] == played["device"]
+    tables = len(pattern_table_messages(capabilities))
+    assert messages["received"] == {
+        "Hello": 1,
+        "LoadCues": 1,
+        "PatternTable": tables,
+        "Start": 1,
+        "TimeSyncPing": 1,
+    }
+    figures = messages_per_minute(lines)
+    assert figures is not None
+    minutes = (link["t"] - link["since"]) / 60
+    assert figures["pings"] == pytest.approx(1 / minutes, abs=0.1)
+    assert figures["ping_packets"] == pytest.approx(3 / minutes, abs=0.1)
 
 
 async def test_a_hub_killed_while_connected_does_not_lock_out_the_next(

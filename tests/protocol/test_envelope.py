@@ -90,10 +90,20 @@ def test_replies_on_a_lattice_show_its_interval(interval_ms: float) -> None:
 
 
 def test_pooled_estimates_weigh_each_by_its_precision() -> None:
-    value, sigma = pooled([(1.0, 1.0), (4.0, 2.0)]) or (math.nan, math.nan)
-    # Weights 1 and 1/4: (1 + 1) / 1.25.
-    assert value == pytest.approx(1.6)
+    value, sigma = pooled([(1.0, 1.0), (2.0, 2.0)]) or (math.nan, math.nan)
+    # Weights 1 and 1/4: (1 + 0.5) / 1.25.
+    assert value == pytest.approx(1.2)
     assert sigma == pytest.approx(math.sqrt(1 / 1.25))
+
+
+def test_estimates_that_disagree_beyond_their_errors_widen_the_error() -> None:
+    # Seen on BLE: the ping leg's floor said -9000 +- 154 ppm (unaimed and aimed pings in
+    # one span), the pong leg's +200 +- 102 ppm. Pooled as they were, the drift was
+    # -2600 +- 85 ppm and outweighed the crystal's prior; the clock looked like it jumped.
+    _, sigma = pooled([(-9000e-6, 154e-6), (200e-6, 102e-6)]) or (math.nan, math.nan)
+    agreeing = pooled([(100e-6, 154e-6), (200e-6, 102e-6)]) or (math.nan, math.nan)
+    assert sigma > 3000e-6
+    assert agreeing[1] == pytest.approx(math.sqrt(1 / (1 / 154e-6**2 + 1 / 102e-6**2)))
 
 
 def test_an_estimate_that_says_nothing_is_left_out_rather_than_dividing_by_zero() -> None:
