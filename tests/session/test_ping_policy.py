@@ -12,6 +12,31 @@ from firmware_protocol import ClockEstimator
 from tests.protocol.links import EventLink, JitterLink
 
 
+def ping(
+    planner: PingPlanner, estimator: ClockEstimator, link: EventLink | JitterLink, now: float
+) -> float:
+    """One ping when the planner says it should leave (never before `now`); returns when
+    its pong arrived."""
+    sent = max(planner.send_at(now), now)
+    planner.sent(sent)
+    send, device_us, received = link.round_trip(sent)
+    estimator.add(send, device_us, received)
+    planner.answered(device_us)
+    return received
+
+
+def connect_burst(
+    planner: PingPlanner, estimator: ClockEstimator, link: EventLink, now: float
+) -> tuple[float, int]:
+    """The policy's burst, then on until `settled`: as a link connects. Returns the time
+    and the pings it took."""
+    pings = 0
+    while pings < planner.policy.burst or not planner.settled(now, pings):
+        now = ping(planner, estimator, link, now) + 0.001
+        pings += 1
+    return now, pings
+
+
 def run(
     policy: str, link: EventLink | JitterLink, seconds: float, seed: int = 1
 ) -> tuple[PingPlanner, ClockEstimator, float]:
@@ -20,21 +45,12 @@ def run(
     planner = PingPlanner(POLICIES[policy], estimator, random.Random(seed))
     now = link.hub_start
 
-    def ping() -> None:
-        nonlocal now
-        sent = planner.send_at(now)
-        planner.sent(sent)
-        send, device_us, received = link.round_trip(sent)
-        estimator.add(send, device_us, received)
-        planner.answered(device_us)
-        now = received + 0.001
-
     for _ in range(planner.policy.burst):
-        ping()
+        now = ping(planner, estimator, link, now) + 0.001
     end = now + seconds
     while now < end:
         if planner.due(now, busy=True):
-            ping()
+            now = ping(planner, estimator, link, now) + 0.001
         now += 0.05
     return planner, estimator, now
 
@@ -103,12 +119,7 @@ def test_a_ping_lost_on_air_is_not_taken_for_the_edge(seed: int) -> None:
     now = link.hub_start
     claims = 0
     for _ in range(60):
-        sent = max(planner.send_at(now), now)
-        planner.sent(sent)
-        send, device_us, received = link.round_trip(sent)
-        estimator.add(send, device_us, received)
-        planner.answered(device_us)
-        now = received + 0.001
+        now = ping(planner, estimator, link, now) + 0.001
         if estimator.lattice is not None and estimator.uncertainty_s(now) < 0.0003:
             claims += 1
             assert abs(estimator.to_device_us(now) - link.device_us(now)) < 1000
@@ -127,12 +138,7 @@ def test_a_lattice_found_is_kept_while_a_busy_stack_spreads_the_replies() -> Non
         now = link.hub_start
         found = 0
         for _ in range(60):
-            sent = max(planner.send_at(now), now)
-            planner.sent(sent)
-            send, device_us, received = link.round_trip(sent)
-            estimator.add(send, device_us, received)
-            planner.answered(device_us)
-            now = received + 0.001
+            now = ping(planner, estimator, link, now) + 0.001
             if estimator.lattice is not None:
                 found += 1
             else:
@@ -148,16 +154,7 @@ def test_the_connect_burst_ends_only_on_an_estimate_that_holds() -> None:
         link = EventLink(random.Random(seed), loss=0.05, stack_jitter_s=0.001)
         estimator = ClockEstimator()
         planner = PingPlanner(POLICIES["adaptive"], estimator, random.Random(seed))
-        now = link.hub_start
-        pings = 0
-        while pings < planner.policy.burst or not planner.settled(now, pings):
-            sent = max(planner.send_at(now), now)
-            planner.sent(sent)
-            send, device_us, received = link.round_trip(sent)
-            estimator.add(send, device_us, received)
-            planner.answered(device_us)
-            now = received + 0.001
-            pings += 1
+        now, pings = connect_burst(planner, estimator, link, link.hub_start)
         error_ms = abs(estimator.to_device_us(now) - link.device_us(now)) / 1000
         assert error_ms < 1.5, f"seed {seed}: {error_ms:.2f} ms off after {pings} pings"
 
@@ -170,25 +167,11 @@ def test_sparse_pings_never_take_the_drift_beyond_the_crystal() -> None:
         link = EventLink(random.Random(seed), loss=0.05, stack_jitter_s=0.001)
         estimator = ClockEstimator()
         planner = PingPlanner(POLICIES["sparse"], estimator, random.Random(seed))
-        now = link.hub_start
-        pings = 0
-        while pings < planner.policy.burst or not planner.settled(now, pings):
-            sent = max(planner.send_at(now), now)
-            planner.sent(sent)
-            send, device_us, received = link.round_trip(sent)
-            estimator.add(send, device_us, received)
-            planner.answered(device_us)
-            now = received + 0.001
-            pings += 1
+        now, _ = connect_burst(planner, estimator, link, link.hub_start)
         end = now + 60.0
         while now < end:
             if planner.due(now, busy=True):
-                sent = max(planner.send_at(now), now)
-                planner.sent(sent)
-                send, device_us, received = link.round_trip(sent)
-                estimator.add(send, device_us, received)
-                planner.answered(device_us)
-                now = received
+                now = ping(planner, estimator, link, now)
                 assert abs(estimator.drift_ppm - link.ppm) < 200, f"seed {seed}"
             now += 0.5
         assert estimator.jumps == 0
