@@ -73,7 +73,12 @@ async def _a_completed_session(
     await states.wait_state(ids["sessions_today"], "1", start=start)
     await states.wait_state(ids["ends_at"], "unknown", start=start)
     await states.wait_for(lambda c: _event(c, ids, "session_ended", status="completed"), 10.0)
-    assert states.states_of(ids["session"], start) == ["countdown", "running", "completed"]
+    session = states.states_of(ids["session"], start)
+    # The commands before the press change the session sensor's attributes; such an update
+    # can reach Home Assistant after the press and still says idle.
+    if session[:1] == ["idle"]:
+        session = session[1:]
+    assert session == ["countdown", "running", "completed"]
     steps = states.states_of(ids["step"], start)
     assert steps[:2] == ["Seated side stretch", "Paced breathing"]
     events = [c.attributes["event_type"] for c in states.of(ids["events"], start)]
