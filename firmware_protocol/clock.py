@@ -101,6 +101,10 @@ class SyncSample:
         return (self.hub_send + self.hub_recv) / 2
 
 
+# A sample, when its ping crossed at its event (hub time), and that connection's period.
+_PingEvent = tuple[SyncSample, float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class SyncQuality:
     """Figures for a UI or a log line."""
@@ -333,7 +337,7 @@ class ClockEstimator:
 
     # -- fitting ---------------------------------------------------------------------
 
-    def _sides(self, ref: SyncSample) -> tuple[Side, Side, list[int]]:
+    def _sides(self, ref: SyncSample, events: list[_PingEvent]) -> tuple[Side, Side, list[int]]:
         """The ping legs' points (above the offset line) and the pong legs' points.
 
         Once any connection showed BLE events, a pong's point is taken at the event its
@@ -353,14 +357,14 @@ class ClockEstimator:
                 links.append(s.link)
         if not self._lattices:
             return Side(pings, above=True), Side(pongs, above=False), links
-        for s, event, _ in self._ping_events():
+        for s, event, _ in events:
             device_s = (s.device_us - ref.device_us) / 1_000_000
             x = event - REPLY_EXTRA_S - ref.hub_send
             pongs.append((x, device_s - x))
             links.append(s.link)
         return Side(pings, above=True), Side(pongs, above=True), links
 
-    def _ping_events(self) -> list[tuple[SyncSample, float, float]]:
+    def _ping_events(self) -> list[_PingEvent]:
         """Each sample of a connection whose lattice is found, with when its ping crossed
         (hub time, as the quickest replies show events) and the connection's period.
 
@@ -401,8 +405,9 @@ class ClockEstimator:
         slow or quick together, the pairs say more; where the legs vary apart (independent
         jitter, BLE's events), the envelopes do."""
         ref = self._samples[0]
-        pings, pongs, links = self._sides(ref)
-        fits = [self._envelope_fit(ref, pings, pongs, links)]
+        events = self._ping_events()
+        pings, pongs, links = self._sides(ref, events)
+        fits = [self._envelope_fit(ref, pings, pongs, links, events)]
         # Not with a lattice: there every pair's midpoint holds half a random wait for the
         # ping's event, which the envelopes leave out.
         paired = self._paired_fit(ref, pings, pongs) if not self._lattices else None
@@ -432,11 +437,18 @@ class ClockEstimator:
         blended_sigma = math.sqrt(1 / (1 / prior_sigma**2 + 1 / sigma**2))
         return prior + weight * (slope - prior), blended_sigma, weight
 
-    def _envelope_fit(self, ref: SyncSample, pings: Side, pongs: Side, links: list[int]) -> _Fit:
+    def _envelope_fit(
+        self,
+        ref: SyncSample,
+        pings: Side,
+        pongs: Side,
+        links: list[int],
+        events: list[_PingEvent],
+    ) -> _Fit:
         drift, drift_sigma, weight = self._blend(None)
         span = max(x for x, _ in pings.points) - min(x for x, _ in pings.points)
         for _ in range(2):
-            found = self._data_drift(pings, pongs, links, drift)
+            found = self._data_drift(pings, pongs, links, drift, events)
             if found is None:
                 break
             drift, drift_sigma, weight = self._blend(found, span)
@@ -447,7 +459,7 @@ class ClockEstimator:
         best: tuple[float, float, float, Bound, Bound] | None = None
         everything = len(pings.points)
         overall = 0.0
-        edge = self._edge() if pongs.above else None
+        edge = _edge(events) if pongs.above else None
         for start in _window_starts([x for x, _ in pings.points]):
             ups = [y - drift * x for x, y in pings.points if x >= start]
             downs = [y - drift * x for x, y in pongs.points if x >= start]
@@ -542,34 +554,8 @@ class ClockEstimator:
             data_weight=weight,
         )
 
-    def _edge(self) -> tuple[float, float] | None:
-        """The least time from the hub's send to the event a ping crosses at, as seen
-        against the quickest replies (`ping_lead_s` is that per sample), and its error.
-
-        Every ping crossed at its event, so the edge is at most the shortest lead. A ping
-        that crossed an interval after some event it left less than an interval before
-        missed that event: the edge is more than its lead less the interval. Aimed pings
-        close the two in; without a miss, the shortest lead is an upper end only, a spacing
-        of the leads above the edge where they are spread evenly (random pings).
-
-        A ping lost on air crosses an interval later too, whatever its lead: a single miss
-        may be that. So the second largest miss is taken: aimed pings that found the edge
-        miss there again and again, while a lost ping is one stray.
-        """
-        leads = [(event - s.hub_send, period) for s, event, period in self._ping_events()]
-        if not leads:
-            return None
-        upper = min(lead for lead, _ in leads)
-        missed = [lead - period for lead, period in leads if upper > lead - period > 0]
-        if len(missed) > 1:
-            lower = sorted(missed)[-2]
-            return (upper + lower) / 2, (upper - lower) / math.sqrt(12)
-        period = max(period for _, period in leads)
-        spacing = period / (len(leads) + 1)
-        return max(0.0, upper - spacing), spacing
-
     def _data_drift(
-        self, pings: Side, pongs: Side, links: list[int], drift: float
+        self, pings: Side, pongs: Side, links: list[int], drift: float, events: list[_PingEvent]
     ) -> tuple[float, float] | None:
         """The drift the samples alone say, and its standard error."""
         if not pongs.above:
@@ -597,7 +583,7 @@ class ClockEstimator:
         # The ping leg's floor from the pings that crossed at the edge of their event only:
         # one that waited for its event sits higher by the wait, and a span that starts
         # with a burst's unaimed pings and ends with aimed ones tilts down by hundreds of ppm.
-        leads = {id(s): event - s.hub_send for s, event, _ in self._ping_events()}
+        leads = {id(s): event - s.hub_send for s, event, _ in events}
         if leads:
             edge = min(leads.values())
             quick = [
@@ -676,6 +662,33 @@ class ClockEstimator:
             jumps=self.jumps,
             interval_ms=round(lattice.interval_s * 1000, 2) if lattice is not None else None,
         )
+
+
+def _edge(events: list[_PingEvent]) -> tuple[float, float] | None:
+    """The least time from the hub's send to the event a ping crosses at, as seen
+    against the quickest replies (`ping_lead_s` is that per sample), and its error.
+
+    Every ping crossed at its event, so the edge is at most the shortest lead. A ping
+    that crossed an interval after some event it left less than an interval before
+    missed that event: the edge is more than its lead less the interval. Aimed pings
+    close the two in; without a miss, the shortest lead is an upper end only, a spacing
+    of the leads above the edge where they are spread evenly (random pings).
+
+    A ping lost on air crosses an interval later too, whatever its lead: a single miss
+    may be that. So the second largest miss is taken: aimed pings that found the edge
+    miss there again and again, while a lost ping is one stray.
+    """
+    leads = [(event - s.hub_send, period) for s, event, period in events]
+    if not leads:
+        return None
+    upper = min(lead for lead, _ in leads)
+    missed = [lead - period for lead, period in leads if upper > lead - period > 0]
+    if len(missed) > 1:
+        lower = sorted(missed)[-2]
+        return (upper + lower) / 2, (upper - lower) / math.sqrt(12)
+    period = max(period for _, period in leads)
+    spacing = period / (len(leads) + 1)
+    return max(0.0, upper - spacing), spacing
 
 
 def _window_starts(xs: list[float]) -> list[float]:

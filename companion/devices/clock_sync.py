@@ -173,15 +173,15 @@ class PingPlanner:
             return True
         estimator = self._estimator
         aiming = policy.aim and estimator.lattice is not None
+        samples = len(estimator.samples)
         # Wait for the events (a reconnection to a device whose links never showed any
         # need not).
-        waiting = estimator.events_seen or len(estimator.samples) < NO_EVENTS_AFTER
+        waiting = estimator.events_seen or samples < NO_EVENTS_AFTER
         if policy.aim and not aiming and pings < NO_EVENTS_AFTER and waiting:
             return False
         if not estimator.synced or estimator.suspect:
             return False
         error = estimator.uncertainty_s(now)
-        samples = len(estimator.samples)
         if not aiming and error * samples / (samples + policy.burst_max - pings) > policy.settle_s:
             return True
         return error <= policy.settle_s and (self._misses >= EDGE_MISSES or not aiming)

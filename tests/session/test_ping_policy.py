@@ -25,6 +25,15 @@ def ping(
     return received
 
 
+def aimed(
+    policy: str, seed: int, stack_jitter_s: float = 0.001
+) -> tuple[EventLink, ClockEstimator, PingPlanner]:
+    """A BLE link losing 5 % of its packets, and an estimator and planner for it."""
+    link = EventLink(random.Random(seed), loss=0.05, stack_jitter_s=stack_jitter_s)
+    estimator = ClockEstimator()
+    return link, estimator, PingPlanner(POLICIES[policy], estimator, random.Random(seed))
+
+
 def connect_burst(
     planner: PingPlanner, estimator: ClockEstimator, link: EventLink, now: float
 ) -> tuple[float, int]:
@@ -113,9 +122,7 @@ def test_a_ping_lost_on_air_is_not_taken_for_the_edge(seed: int) -> None:
     does: taken for a miss while the aim still closes in, it puts the edge milliseconds
     early and the offset half that off, with a small error claimed. So whenever the
     estimate (once the events are known) claims less than 0.3 ms, it is within 1 ms."""
-    link = EventLink(random.Random(seed), loss=0.05, stack_jitter_s=0.001)
-    estimator = ClockEstimator()
-    planner = PingPlanner(POLICIES["adaptive"], estimator, random.Random(seed))
+    link, estimator, planner = aimed("adaptive", seed)
     now = link.hub_start
     claims = 0
     for _ in range(60):
@@ -132,9 +139,7 @@ def test_a_lattice_found_is_kept_while_a_busy_stack_spreads_the_replies() -> Non
     it. Losing it would put the estimate back on symmetric legs, half an interval off, and
     let the burst end there."""
     for seed in range(100):
-        link = EventLink(random.Random(seed), loss=0.05, stack_jitter_s=0.003)
-        estimator = ClockEstimator()
-        planner = PingPlanner(POLICIES["adaptive"], estimator, random.Random(seed))
+        link, estimator, planner = aimed("adaptive", seed, stack_jitter_s=0.003)
         now = link.hub_start
         found = 0
         for _ in range(60):
@@ -151,9 +156,7 @@ def test_the_connect_burst_ends_only_on_an_estimate_that_holds() -> None:
     missed it twice and the error expected is under half a millisecond. One miss alone may
     be a ping lost on air: ending on it started sessions milliseconds off."""
     for seed in range(100):
-        link = EventLink(random.Random(seed), loss=0.05, stack_jitter_s=0.001)
-        estimator = ClockEstimator()
-        planner = PingPlanner(POLICIES["adaptive"], estimator, random.Random(seed))
+        link, estimator, planner = aimed("adaptive", seed)
         now, pings = connect_burst(planner, estimator, link, link.hub_start)
         error_ms = abs(estimator.to_device_us(now) - link.device_us(now)) / 1000
         assert error_ms < 1.5, f"seed {seed}: {error_ms:.2f} ms off after {pings} pings"
@@ -164,9 +167,7 @@ def test_sparse_pings_never_take_the_drift_beyond_the_crystal() -> None:
     ones at its edge: a floor through both tilts by hundreds of ppm, and with pings 5 s
     apart nothing outweighed it (the clock then looked like it jumped)."""
     for seed in range(24):
-        link = EventLink(random.Random(seed), loss=0.05, stack_jitter_s=0.001)
-        estimator = ClockEstimator()
-        planner = PingPlanner(POLICIES["sparse"], estimator, random.Random(seed))
+        link, estimator, planner = aimed("sparse", seed)
         now, _ = connect_burst(planner, estimator, link, link.hub_start)
         end = now + 60.0
         while now < end:
